@@ -1,0 +1,193 @@
+# The one build: loader (BOOTX64.EFI), kernel, ramdisk, ESP, disk image, tests.
+# Outputs go to build/ (and the ESP tree to esp/); `make help` lists targets.
+
+.DEFAULT_GOAL := esp
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+B      := build
+CC     := clang
+LD     := ld.lld
+NASM   := nasm
+PYTHON := /usr/bin/python3
+CLANG_INC := $(shell $(CC) -print-resource-dir)/include
+
+# Knobs a user may set on the command line.
+CMDLINE      ?=
+RAMDISK_FREE ?= 4096   # KiB of free room in the ext2 image beyond its files
+MEM          ?= 512M
+QEMU_EXTRA   ?=
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wno-unused-parameter
+DEPFLAGS = -MMD -MP -MJ $@.json
+
+# ---------------------------------------------------------------- packages
+# Each stamp runs tools/deps once: it installs missing Debian packages as
+# root, or prints the exact apt-get line and stops.
+$(B)/.deps-%: tools/deps
+	@mkdir -p $(B)
+	@tools/deps $*
+	@touch $@
+
+# ---------------------------------------------------------------- loader
+OVMF_CODE := /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
+EFI_INC   := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
+
+LOADER_CFLAGS := -std=c17 -target x86_64-unknown-linux-gnu -ffreestanding -fpic \
+                 -fshort-wchar -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+                 -DEFI_FUNCTION_WRAPPER -O2 -g $(WARN) $(EFI_INC) -I.
+LOADER_SRCS := loader/main.c loader/console.c loader/files.c loader/memmap.c \
+               loader/paging.c loader/alloc.c shared/elf64.c shared/mem_class.c kernel/lib/printf.c
+LOADER_ASMS := loader/handoff.asm
+LOADER_OBJS := $(LOADER_SRCS:%.c=$(B)/loader/%.o) $(LOADER_ASMS:%.asm=$(B)/loader/%.o)
+
+$(B)/loader/%.o: %.c | $(B)/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(LOADER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(B)/loader/%.o: %.asm | $(B)/.deps-build
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+
+$(B)/loader/loader.so: $(LOADER_OBJS) loader/efi.lds
+	$(LD) -nostdlib -shared -Bsymbolic -znocombreloc --no-undefined --apply-dynamic-relocs -T loader/efi.lds \
+	    /usr/lib/crt0-efi-x86_64.o $(LOADER_OBJS) -L/usr/lib -lefi -lgnuefi -o $@
+
+$(B)/BOOTX64.EFI: $(B)/loader/loader.so
+	objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym \
+	    -j .rel -j .rela -j '.rel.*' -j '.rela.*' -j .reloc \
+	    --target efi-app-x86_64 --subsystem=10 $< $@
+
+# ---------------------------------------------------------------- kernel
+KERNEL_CFLAGS := -std=c17 -target x86_64-unknown-none-elf -ffreestanding -nostdinc \
+                 -isystem $(CLANG_INC) -fno-pic -mcmodel=kernel -mno-red-zone \
+                 -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
+                 -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -O2 -g $(WARN) -I. -Ikernel
+KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) \
+               shared/mem_class.c shared/elf64.c loader/paging.c
+KERNEL_ASMS := $(shell find kernel -name '*.asm' | sort)
+KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/kernel/%.o) $(KERNEL_ASMS:%.asm=$(B)/kernel/%.o)
+
+$(B)/kernel/%.o: %.c | $(B)/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(B)/kernel/%.o: %.asm | $(B)/.deps-build
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+
+$(B)/kernel.elf: $(KERNEL_OBJS) kernel/kernel.ld
+	$(LD) -nostdlib -static -z max-page-size=4096 -T kernel/kernel.ld $(KERNEL_OBJS) -o $@
+
+# ---------------------------------------------------------------- ramdisk
+ROOTFS_FILES := $(shell find fs -type f -o -type l)
+
+$(B)/ramdisk.img: $(ROOTFS_FILES) | $(B)/.deps-build
+	rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
+	cp -a fs/. $(B)/rootfs/
+	mkdir -p $(B)/rootfs/dev $(B)/rootfs/proc $(B)/rootfs/tmp
+	kib=$$(( $$(du -sk --apparent-size $(B)/rootfs | cut -f1) * 2 + $(RAMDISK_FREE) + 1024 )); \
+	rm -f $@; mke2fs -q -t ext2 -b 4096 -L root -E root_owner=0:0 -d $(B)/rootfs $@ $${kib}k
+	e2fsck -fn $@ >/dev/null
+
+# ---------------------------------------------------------------- ESP and image
+# esp/ is generated; CMDLINE (possibly empty) decides boot/cmdline.txt.
+$(B)/cmdline.stamp: FORCE
+	@mkdir -p $(B)
+	@printf '%s' '$(strip $(CMDLINE))' > $@.new
+	@cmp -s $@.new $@ || cp $@.new $@
+	@rm -f $@.new
+
+esp/.stamp: $(B)/BOOTX64.EFI $(B)/kernel.elf $(B)/ramdisk.img $(B)/cmdline.stamp
+	mkdir -p esp/EFI/BOOT esp/boot
+	cp $(B)/BOOTX64.EFI esp/EFI/BOOT/BOOTX64.EFI
+	cp $(B)/kernel.elf esp/boot/kernel.elf
+	cp $(B)/ramdisk.img esp/boot/ramdisk.img
+	if [ -s $(B)/cmdline.stamp ]; then cp $(B)/cmdline.stamp esp/boot/cmdline.txt; \
+	else rm -f esp/boot/cmdline.txt; fi
+	@touch $@
+
+$(B)/esp.img: esp/.stamp | $(B)/.deps-build
+	tools/mkesp esp $@
+
+.PHONY: esp image run debug test unit fuzz clean help FORCE
+FORCE:
+esp: esp/.stamp compile_commands.json
+image: $(B)/esp.img
+
+QEMU := qemu-system-x86_64 -machine q35 -m $(MEM) -nic none \
+        -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+        -drive if=pflash,format=raw,file=$(B)/ovmf_vars.fd \
+        -drive format=raw,file=$(B)/esp.img \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot $(QEMU_EXTRA)
+
+$(B)/ovmf_vars.fd: | $(B)/.deps-run
+	cp $(OVMF_VARS) $@
+
+# QEMU exits 33 when the kernel reports success through isa-debug-exit.
+run: $(B)/esp.img $(B)/ovmf_vars.fd | $(B)/.deps-run
+	$(QEMU) -serial mon:stdio -display none || [ $$? -eq 33 ]
+
+debug: $(B)/esp.img $(B)/ovmf_vars.fd | $(B)/.deps-run
+	@echo "debug: gdb -ex 'target remote :1234' $(B)/kernel.elf"
+	$(QEMU) -serial mon:stdio -display none -s -S || [ $$? -eq 33 ]
+
+# ---------------------------------------------------------------- host tests
+HOST_CFLAGS := -std=c17 -g -O1 $(WARN) -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer -I. -DHOST_TEST
+UNIT_TESTS :=
+include $(sort $(wildcard tests/unit/*.mk))
+
+define unit_rule
+$(B)/host/test_$(1): tests/unit/test_$(1).c $$(unit_$(1)_SRCS) | $(B)/.deps-test
+	@mkdir -p $$(@D)
+	$$(CC) $$(HOST_CFLAGS) $$^ -lcmocka -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz_elf64_SRCS   := shared/elf64.c
+fuzz_memmap_SRCS  := loader/memmap.c shared/mem_class.c
+fuzz_elf64_SEEDS  := tests/data/elf-bad
+$(B)/host/fuzz_%: tests/fuzz/fuzz_%.c | $(B)/.deps-test
+	@mkdir -p $(@D)
+	$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I. $< $(fuzz_$*_SRCS) -o $@
+
+FUZZ_SECONDS ?= 300
+unit: $(UNIT_TESTS:%=$(B)/host/test_%)
+	@for t in $^; do echo "== $$t"; $$t || exit 1; done
+
+fuzz: $(FUZZERS:%=$(B)/host/fuzz_%)
+	@for f in $^; do n=$$(basename $$f); mkdir -p $(B)/fuzz-corpus/$$n; \
+	  seeds=$$(ls -d $(fuzz_$${n#fuzz_}_SEEDS) 2>/dev/null); \
+	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(B)/fuzz-corpus/$$n $$seeds \
+	    2>$(B)/fuzz-corpus/$$n.log || { tail -50 $(B)/fuzz-corpus/$$n.log; exit 1; }; done
+
+# make test: host unit tests, short fuzz runs, then QEMU + OVMF boot tests.
+test: unit $(FUZZERS:%=$(B)/host/fuzz_%) $(B)/esp.img | $(B)/.deps-test
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	$(PYTHON) -m pytest -q tests/
+
+# ---------------------------------------------------------------- misc
+# clang -MJ leaves one JSON fragment beside every C object.
+compile_commands.json: $(LOADER_OBJS) $(KERNEL_OBJS)
+	@{ echo '['; find $(B) -name '*.o.json' | sort | xargs cat | sed '$$ s/,$$//'; \
+	   echo ']'; } > $@
+
+clean:
+	rm -rf $(B) esp compile_commands.json
+
+help:
+	@echo "make esp      build loader, kernel and ramdisk into esp/"
+	@echo "make image    build/esp.img, a FAT32 image for QEMU or dd"
+	@echo "make run      boot it in QEMU + OVMF, serial on this terminal"
+	@echo "make debug    same, paused, gdb stub on :1234"
+	@echo "make test     host unit tests, short fuzzing, QEMU boot tests"
+	@echo "make fuzz     long fuzzing runs (FUZZ_SECONDS=$(FUZZ_SECONDS) each)"
+	@echo "make clean    remove build/ and esp/"
+	@echo "knobs: CMDLINE='ktest=all' MEM=512M RAMDISK_FREE=4096 QEMU_EXTRA=..."
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

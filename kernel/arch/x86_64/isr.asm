@@ -1,0 +1,71 @@
+; Exception entry stubs: make every vector look alike, then call trap_handler.
+
+bits 64
+section .text
+
+extern trap_handler
+
+; Vectors for which the CPU pushes an error code.
+%define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+%macro ISR 1
+isr_%1:
+%if !HAS_ERROR(%1)
+	push	0			; uniform frame: fake error code
+%endif
+	push	%1			; vector
+	jmp	isr_common
+%endmacro
+
+%assign v 0
+%rep 32
+ISR v
+%assign v v + 1
+%endrep
+
+; Builds struct trap_frame (kernel/arch/x86_64/trap.h) on the stack.
+isr_common:
+	push	rax
+	push	rbx
+	push	rcx
+	push	rdx
+	push	rsi
+	push	rdi
+	push	rbp
+	push	r8
+	push	r9
+	push	r10
+	push	r11
+	push	r12
+	push	r13
+	push	r14
+	push	r15
+	cld
+	mov	rdi, rsp
+	call	trap_handler
+	pop	r15
+	pop	r14
+	pop	r13
+	pop	r12
+	pop	r11
+	pop	r10
+	pop	r9
+	pop	r8
+	pop	rbp
+	pop	rdi
+	pop	rsi
+	pop	rdx
+	pop	rcx
+	pop	rbx
+	pop	rax
+	add	rsp, 16			; vector and error code
+	iretq
+
+section .rodata
+global isr_stubs
+isr_stubs:
+%assign v 0
+%rep 32
+	dq	isr_ %+ v
+%assign v v + 1
+%endrep

@@ -1,0 +1,64 @@
+/* Boot-time clock: the TSC, calibrated against the PIT. */
+#include <stdbool.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/time.h"
+#include "log.h"
+
+#define PIT_HZ        1193182u
+#define PIT_CH2_DATA  0x42
+#define PIT_COMMAND   0x43
+#define PIT_GATE_PORT 0x61         /* bit 0: gate 2, bit 1: speaker, bit 5: OUT2 */
+#define CALIBRATE_MS  50
+#define CALIBRATE_TICKS (PIT_HZ / (1000 / CALIBRATE_MS))
+#define CALIBRATE_GIVE_UP_TSC (1ull << 36) /* ~20 s even at 3 GHz */
+
+static uint64_t tsc_zero, tsc_hz;
+static uint64_t ns_mult; /* ns = (delta * ns_mult) >> 32 */
+
+/* Counts TSC cycles over CALIBRATE_TICKS of the PIT; 0 if it never ends. */
+static uint64_t measure_window(void)
+{
+	uint8_t gate = inb(PIT_GATE_PORT);
+	uint64_t t0, t;
+
+	outb(PIT_GATE_PORT, (gate & ~0x02) | 0x01); /* gate on, speaker off */
+	outb(PIT_COMMAND, 0xb0);                    /* ch 2, lo/hi, mode 0 */
+	outb(PIT_CH2_DATA, CALIBRATE_TICKS & 0xff);
+	outb(PIT_CH2_DATA, CALIBRATE_TICKS >> 8);
+	t0 = rdtsc();
+	do {
+		t = rdtsc();
+		if (t - t0 > CALIBRATE_GIVE_UP_TSC)
+			return 0;
+	} while (!(inb(PIT_GATE_PORT) & 0x20));
+	outb(PIT_GATE_PORT, gate);
+	return t - t0;
+}
+
+void time_init(uint64_t zero_tsc)
+{
+	uint64_t cycles = measure_window();
+
+	tsc_zero = zero_tsc;
+	if (cycles == 0) {
+		log_warn("time", "PIT channel 2 did not count: no timestamps");
+		return;
+	}
+	tsc_hz = cycles * (1000 / CALIBRATE_MS);
+	ns_mult = (1000000000ull << 32) / tsc_hz;
+	log_info("time", "tsc %lu Hz (calibrated against the PIT over %d ms)",
+		 (unsigned long)tsc_hz, CALIBRATE_MS);
+}
+
+uint64_t time_since_boot_ns(void)
+{
+	if (!ns_mult)
+		return 0;
+	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_zero) * ns_mult) >> 32);
+}
+
+uint64_t time_tsc_hz(void)
+{
+	return tsc_hz;
+}

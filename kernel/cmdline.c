@@ -1,0 +1,73 @@
+/* The kernel command line from boot/cmdline.txt: space-separated options. */
+#include <stdbool.h>
+
+#include "cmdline.h"
+#include "lib/string.h"
+#include "log.h"
+#include "shared/boot_info.h"
+
+#define OPTIONS_MAX 32
+
+static const char *const known_options[] = {
+	"init",  /* first user program (default /sbin/init) */
+	"log",   /* per-module log levels: log=pmm:debug,sched:warn */
+	"ktest", /* run in-kernel tests (a name, a,b,c or all) and power off */
+};
+
+static char buffer[BOOT_CMDLINE_MAX + 1]; /* options, NUL-separated */
+static struct {
+	const char *key, *value;
+} options[OPTIONS_MAX];
+static int option_count;
+
+static bool is_known(const char *key)
+{
+	for (unsigned i = 0; i < sizeof(known_options) / sizeof(known_options[0]); i++)
+		if (!strcmp(known_options[i], key))
+			return true;
+	return false;
+}
+
+void cmdline_init(const char *text)
+{
+	size_t len = strnlen(text, BOOT_CMDLINE_MAX);
+	char *p = buffer;
+
+	memcpy(buffer, text, len);
+	buffer[len] = 0;
+	log_info("cmdline", "\"%s\"", buffer);
+	while (*p) {
+		char *key, *eq;
+
+		while (*p == ' ')
+			*p++ = 0;
+		if (!*p)
+			break;
+		key = p;
+		while (*p && *p != ' ')
+			p++;
+		if (*p)
+			*p++ = 0;
+		eq = strchr(key, '=');
+		if (eq)
+			*eq = 0;
+		if (!is_known(key)) {
+			log_warn("cmdline", "unknown option \"%s\" ignored", key);
+			continue;
+		}
+		if (option_count == OPTIONS_MAX) {
+			log_warn("cmdline", "more than %d options: \"%s\" ignored", OPTIONS_MAX, key);
+			continue;
+		}
+		options[option_count].key = key;
+		options[option_count++].value = eq ? eq + 1 : "";
+	}
+}
+
+const char *cmdline_get(const char *key)
+{
+	for (int i = option_count - 1; i >= 0; i--)
+		if (!strcmp(options[i].key, key))
+			return options[i].value;
+	return NULL;
+}

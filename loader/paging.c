@@ -1,0 +1,184 @@
+/* Builds x86_64 4-level page tables in memory reached through caller callbacks. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loader/paging.h"
+
+/* Entry flags of a table pointer; the leaf below decides the permissions. */
+#define PAGING_TABLE_FLAGS (PTE_PRESENT | PTE_WRITE)
+
+static pte_t *paging_table(const struct paging_ctx *ctx, uint64_t table_pa)
+{
+	return ctx->table_ptr(ctx->arg, table_pa);
+}
+
+/*
+ * Takes one page from alloc_table, zeroes it and counts it.
+ * Returns its pa, or 0 when the allocator is empty.
+ */
+static uint64_t paging_new_table(struct paging_ctx *ctx)
+{
+	uint64_t table_pa = ctx->alloc_table(ctx->arg);
+	pte_t *table;
+
+	if (table_pa == 0)
+		return 0;
+	table = paging_table(ctx, table_pa);
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		table[i] = 0;
+	ctx->tables_allocated++;
+	return table_pa;
+}
+
+/*
+ * The page-table walker. Descends from the PML4 towards the entry for va
+ * at level *level and returns a pointer to the entry where it stopped,
+ * storing that entry's level in *level. It stops early at a leaf (a huge
+ * page covering va) and, when table_flags is 0, at an entry that is not
+ * present.
+ * With table_flags nonzero it creates every missing table on the way with
+ * those flags and ORs them into the existing table pointers it passes;
+ * then it returns NULL if alloc_table runs dry. With table_flags 0 it
+ * writes nothing, so callers holding a const ctx may use it.
+ */
+static pte_t *paging_walk(struct paging_ctx *ctx, uint64_t va, unsigned *level,
+			  uint64_t table_flags)
+{
+	pte_t *table = paging_table(ctx, ctx->pml4_pa);
+
+	for (unsigned at = PT_LEVELS;; at--) {
+		pte_t *entry = &table[pt_index(va, at)];
+
+		if (at == *level || pte_is_leaf(*entry, at) ||
+		    (!pte_is_present(*entry) && table_flags == 0)) {
+			*level = at;
+			return entry;
+		}
+		if (!pte_is_present(*entry)) {
+			uint64_t table_pa = paging_new_table(ctx);
+
+			if (table_pa == 0)
+				return NULL;
+			*entry = table_pa;
+		}
+		*entry |= table_flags;
+		table = paging_table(ctx, *entry & PTE_ADDR_MASK);
+	}
+}
+
+/*
+ * Level of the largest page that can map va to pa with `remaining` bytes
+ * left: both addresses aligned to it and the page no bigger than remaining.
+ */
+static unsigned paging_leaf_level(const struct paging_ctx *ctx, uint64_t va,
+				  uint64_t pa, uint64_t remaining)
+{
+	unsigned level = ctx->allow_1g ? 3 : 2;
+
+	for (; level > 1; level--) {
+		uint64_t size = pt_level_size(level);
+
+		if (((va | pa) & (size - 1)) == 0 && remaining >= size)
+			break;
+	}
+	return level;
+}
+
+/*
+ * Checks the arguments of paging_map against the contract in paging.h.
+ * Returns true when they are acceptable.
+ */
+static bool paging_args_valid(uint64_t va, uint64_t pa, uint64_t size,
+			      uint64_t flags)
+{
+	uint64_t last = va + size - 1;
+
+	if (((va | pa | size) & (PAGE_SIZE - 1)) != 0 || size == 0)
+		return false;
+	if ((flags & ~PAGING_LEAF_FLAGS) != 0)
+		return false;
+	if (!pt_va_is_canonical(va) || !pt_va_is_canonical(last) || last < va ||
+	    ((va ^ last) >> 63) != 0)
+		return false;
+	return pa < PTE_PA_LIMIT && size <= PTE_PA_LIMIT - pa;
+}
+
+/*
+ * One pass of paging_map over the range, step by step as paging_leaf_level
+ * chooses. With commit false it only looks for an existing mapping and
+ * changes nothing; with commit true it installs the leaves, expecting the
+ * range to be free (a check pass ran first).
+ * Returns 0, -PAGING_EEXIST or -PAGING_ENOMEM.
+ */
+static int paging_map_pass(struct paging_ctx *ctx, uint64_t va, uint64_t pa,
+			   uint64_t size, uint64_t flags, bool commit)
+{
+	uint64_t table_flags = PAGING_TABLE_FLAGS | (flags & PTE_USER);
+
+	while (size > 0) {
+		unsigned level = paging_leaf_level(ctx, va, pa, size);
+		unsigned at = level;
+		uint64_t step = pt_level_size(level);
+		pte_t *entry = paging_walk(ctx, va, &at, commit ? table_flags : 0);
+
+		if (entry == NULL)
+			return -PAGING_ENOMEM;
+		/* Present here means: a leaf or table at `level`, or a huge
+		 * page above it; the walk stops above only at those or holes. */
+		if (pte_is_present(*entry))
+			return -PAGING_EEXIST;
+		if (commit)
+			*entry = pa | flags | PTE_PRESENT | (level > 1 ? PTE_HUGE : 0);
+		va += step;
+		pa += step;
+		size -= step;
+	}
+	return 0;
+}
+
+int paging_init(struct paging_ctx *ctx)
+{
+	if (ctx->alloc_table == NULL || ctx->table_ptr == NULL)
+		return -PAGING_EINVAL;
+	ctx->tables_allocated = 0;
+	ctx->pml4_pa = paging_new_table(ctx);
+	return ctx->pml4_pa == 0 ? -PAGING_ENOMEM : 0;
+}
+
+int paging_map(struct paging_ctx *ctx, uint64_t va, uint64_t pa, uint64_t size,
+	       uint64_t flags)
+{
+	int err;
+
+	if (!paging_args_valid(va, pa, size, flags))
+		return -PAGING_EINVAL;
+	err = paging_map_pass(ctx, va, pa, size, flags, false);
+	if (err != 0)
+		return err;
+	return paging_map_pass(ctx, va, pa, size, flags, true);
+}
+
+int paging_translate(const struct paging_ctx *ctx, uint64_t va, uint64_t *pa,
+		     uint64_t *flags, uint64_t *page_size)
+{
+	unsigned level = 1;
+	uint64_t addr_mask, size;
+	pte_t entry;
+
+	if (!pt_va_is_canonical(va))
+		return -PAGING_EINVAL;
+	/* A walk with table_flags 0 writes nothing through ctx. */
+	entry = *paging_walk((struct paging_ctx *)ctx, va, &level, 0);
+	if (!pte_is_present(entry))
+		return -PAGING_ENOENT;
+	addr_mask = pte_leaf_addr_mask(level);
+	size = pt_level_size(level);
+	if (pa != NULL)
+		*pa = (entry & addr_mask) | (va & (size - 1));
+	if (flags != NULL)
+		*flags = entry & ~addr_mask;
+	if (page_size != NULL)
+		*page_size = size;
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* Builder of the x86_64 4-level page tables the loader hands to the kernel. */
+#ifndef LOADER_PAGING_H
+#define LOADER_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shared/pte.h"
+
+/* Linux errno values; functions return them negated. */
+#define PAGING_ENOENT 2
+#define PAGING_ENOMEM 12
+#define PAGING_EEXIST 17
+#define PAGING_EINVAL 22
+
+/* Leaf flags paging_map accepts; anything else is -PAGING_EINVAL. */
+#define PAGING_LEAF_FLAGS \
+	(PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_PWT | PTE_PCD | PTE_GLOBAL | PTE_NX)
+
+/*
+ * One address space under construction. The caller fills in the callbacks,
+ * arg and allow_1g, then calls paging_init. Nothing here is locked: the
+ * loader builds the tables on one CPU before hand-off.
+ */
+struct paging_ctx {
+	uint64_t pml4_pa; /* root table, allocated by paging_init */
+	/* Returns the pa of a 4 KiB-aligned page below PTE_PA_LIMIT, or 0 when
+	 * out of memory. The contents may be garbage: paging zeroes the page. */
+	uint64_t (*alloc_table)(void *arg);
+	/* Returns a pointer through which this code reads and writes the table
+	 * at pa (identity in the loader, simulated RAM in tests). Never fails
+	 * for a pa that alloc_table returned. */
+	void *(*table_ptr)(void *arg, uint64_t pa);
+	void *arg;             /* passed to both callbacks */
+	bool allow_1g;         /* CPU has 1 GiB pages (CPUID pdpe1gb) */
+	uint64_t tables_allocated; /* tables taken from alloc_table, PML4 included */
+};
+
+/*
+ * Allocates and zeroes the PML4 and resets tables_allocated to 1.
+ * Returns 0, -PAGING_EINVAL if a callback is missing, or -PAGING_ENOMEM.
+ */
+int paging_init(struct paging_ctx *ctx);
+
+/*
+ * Maps [va, va + size) to [pa, pa + size) with leaf flags `flags` (a subset
+ * of PAGING_LEAF_FLAGS; PTE_PRESENT is implied). Each step uses the largest
+ * page (1 GiB only if allow_1g, 2 MiB, 4 KiB) to which both va and pa are
+ * aligned and that fits in what remains. Table entries on the way are
+ * PRESENT|WRITE, plus USER when the leaf is user, so the leaf decides.
+ *
+ * Returns 0, or:
+ *  -PAGING_EINVAL: va, pa or size not 4 KiB-aligned, size 0, flags outside
+ *     PAGING_LEAF_FLAGS, va non-canonical or the range crossing the
+ *     canonical hole or wrapping, pa + size beyond PTE_PA_LIMIT;
+ *  -PAGING_EEXIST: some page of the range is already mapped, by a leaf or
+ *     a huge page covering it, or a table sits where a huge page would go;
+ *  -PAGING_ENOMEM: alloc_table returned 0.
+ * Arguments and overlaps are checked before anything changes: on EINVAL
+ * and EEXIST the tables are untouched. On ENOMEM part of the range may be
+ * mapped and the tables taken stay in place (nothing is ever freed); the
+ * loader treats it as fatal and aborts the boot.
+ */
+int paging_map(struct paging_ctx *ctx, uint64_t va, uint64_t pa, uint64_t size,
+	       uint64_t flags);
+
+/*
+ * Looks up va. On success returns 0 and stores, through each non-NULL
+ * pointer: the physical address of va (page offset included), the leaf's
+ * bits outside its address field (PTE_PRESENT, PTE_HUGE for 2 MiB / 1 GiB
+ * leaves, PTE_PAT_HUGE if set, ...), and the page size in bytes.
+ * Returns -PAGING_ENOENT if va is not mapped, -PAGING_EINVAL if it is not
+ * canonical.
+ */
+int paging_translate(const struct paging_ctx *ctx, uint64_t va, uint64_t *pa,
+		     uint64_t *flags, uint64_t *page_size);
+
+#endif /* LOADER_PAGING_H */

@@ -1,0 +1,2 @@
+UNIT_TESTS += paging
+unit_paging_SRCS := loader/paging.c
