@@ -1,0 +1,95 @@
+"""Boot build/esp.img (or a modified copy) in QEMU + OVMF and capture COM1."""
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pexpect
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+EXIT_SUCCESS = 33  # kernel wrote 0x10 to isa-debug-exit
+EXIT_FAILURE = 35  # kernel wrote 0x11 (test failure or panic)
+
+ANSI = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]")
+
+
+@dataclass
+class Boot:
+    log: str          # serial output, escapes and \r removed
+    exitstatus: int   # QEMU's exit status, None if we stopped it
+
+    def lines(self, prefix):
+        return [l for l in self.log.splitlines() if l.startswith(prefix)]
+
+    def memmap(self):
+        """The last memmap dump as (base, end, pages, class) tuples."""
+        dumps, cur = [], None
+        for l in self.log.splitlines():
+            if l.startswith("memmap: begin"):
+                cur = []
+            elif l.startswith("memmap: end"):
+                dumps.append(cur)
+                cur = None
+            elif l.startswith("memmap: ") and cur is not None:
+                b, e, p, c = l.split()[1:5]
+                cur.append((int(b, 16), int(e, 16), int(p), c))
+        assert dumps, "no memmap dump in the log:\n" + self.log[-3000:]
+        return dumps[-1]
+
+
+def image(tmp_path, cmdline=None, put=None, delete=()):
+    """A copy of build/esp.img with files replaced (put: {esp_path: bytes})."""
+    img = tmp_path / "esp.img"
+    shutil.copy(BUILD / "esp.img", img)
+    files = dict(put or {})
+    if cmdline is not None:
+        files["boot/cmdline.txt"] = cmdline.encode() if isinstance(cmdline, str) else cmdline
+    for i, (path, data) in enumerate(files.items()):
+        src = tmp_path / f"put{i}"
+        src.write_bytes(data)
+        subprocess.run(["mcopy", "-o", "-i", str(img), str(src), "::/" + path], check=True)
+    for path in delete:
+        subprocess.run(["mdel", "-i", str(img), "::/" + path], check=True)
+    return img
+
+
+def boot(tmp_path, img=None, memory="512M", extra=(), timeout=90, until=None):
+    """Boots and returns a Boot. With `until` (a regex), stops QEMU once the
+    serial log matches it; otherwise waits for QEMU to exit by itself."""
+    img = img or image(tmp_path)
+    vars_copy = tmp_path / "vars.fd"
+    shutil.copy(OVMF_VARS, vars_copy)
+    args = ["-machine", "q35", "-m", memory, "-nic", "none", "-display", "none",
+            "-no-reboot", "-serial", "stdio", "-monitor", "none",
+            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={vars_copy}",
+            "-drive", f"format=raw,file={img}",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra]
+    child = pexpect.spawn("qemu-system-x86_64", args, encoding="latin-1",
+                          timeout=timeout, maxread=65536)
+    raw = ""
+    try:
+        if until:
+            child.expect(until)
+            raw = child.before + child.after
+            try:  # collect what is already there, then stop QEMU
+                raw += child.read_nonblocking(65536, timeout=0.5)
+            except (pexpect.TIMEOUT, pexpect.EOF):
+                pass
+            child.terminate(force=True)
+        else:
+            child.expect(pexpect.EOF)
+            raw = child.before
+    except pexpect.TIMEOUT:
+        raw = child.before or ""
+        child.terminate(force=True)
+        raise AssertionError(f"QEMU timed out after {timeout} s; serial log:\n"
+                             + ANSI.sub("", raw).replace("\r", "")[-4000:])
+    child.close()
+    log = ANSI.sub("", raw).replace("\r", "")
+    return Boot(log=log, exitstatus=None if until else child.exitstatus)
