@@ -556,9 +556,9 @@ static void test_huge_leaf_pat_bit_is_not_address(void **state)
 	map_ok(f, va1g, 0xc0000000ull, PAGE_SIZE_1G, PTE_NX);
 	*sim_entry(f, va2m, 2) |= PTE_PAT_HUGE;
 	*sim_entry(f, va1g, 3) |= PTE_PAT_HUGE;
-	flags = expect_mapped(f, va2m + 0x1234, 0x601234ull, PAGE_SIZE_2M);
+	flags = expect_mapped(f, va2m + 0x2345, 0x602345ull, PAGE_SIZE_2M);
 	assert_int_equal(flags, PTE_PRESENT | PTE_HUGE | PTE_PAT_HUGE | PTE_NX);
-	flags = expect_mapped(f, va1g + 0x1234, 0xc0001234ull, PAGE_SIZE_1G);
+	flags = expect_mapped(f, va1g + 0x2345, 0xc0002345ull, PAGE_SIZE_1G);
 	assert_int_equal(flags, PTE_PRESENT | PTE_HUGE | PTE_PAT_HUGE | PTE_NX);
 }
 
