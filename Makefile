@@ -18,6 +18,13 @@ RAMDISK_FREE ?= 4096   # KiB of free room in the ext2 image beyond its files
 MEM          ?= 512M
 QEMU_EXTRA   ?=
 
+# Quiet by default; `make V=1` prints every command.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wno-unused-parameter
 DEPFLAGS = -MMD -MP -MJ $@.json
@@ -39,24 +46,28 @@ LOADER_CFLAGS := -std=c17 -target x86_64-unknown-linux-gnu -ffreestanding -fpic 
                  -fshort-wchar -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
                  -DEFI_FUNCTION_WRAPPER -O2 -g $(WARN) $(EFI_INC) -I.
 LOADER_SRCS := loader/main.c loader/console.c loader/files.c loader/memmap.c \
-               loader/paging.c loader/alloc.c shared/elf64.c shared/mem_class.c kernel/lib/printf.c
+               shared/paging.c loader/alloc.c shared/elf64.c shared/mem_class.c kernel/lib/printf.c
 LOADER_ASMS := loader/handoff.asm
 LOADER_OBJS := $(LOADER_SRCS:%.c=$(B)/loader/%.o) $(LOADER_ASMS:%.asm=$(B)/loader/%.o)
 
 $(B)/loader/%.o: %.c | $(B)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(LOADER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(LOADER_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(B)/loader/%.o: %.asm | $(B)/.deps-build
 	@mkdir -p $(@D)
-	$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+	@echo "  NASM    $@"
+	$(Q)$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
 
 $(B)/loader/loader.so: $(LOADER_OBJS) loader/efi.lds
-	$(LD) -nostdlib -shared -Bsymbolic -znocombreloc --no-undefined --apply-dynamic-relocs -T loader/efi.lds \
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -shared -Bsymbolic -znocombreloc --no-undefined --apply-dynamic-relocs -T loader/efi.lds \
 	    /usr/lib/crt0-efi-x86_64.o $(LOADER_OBJS) -L/usr/lib -lefi -lgnuefi -o $@
 
 $(B)/BOOTX64.EFI: $(B)/loader/loader.so
-	objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym \
+	@echo "  EFI     $@"
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym \
 	    -j .rel -j .rela -j '.rel.*' -j '.rela.*' -j .reloc \
 	    --target efi-app-x86_64 --subsystem=10 $< $@
 
@@ -66,20 +77,23 @@ KERNEL_CFLAGS := -std=c17 -target x86_64-unknown-none-elf -ffreestanding -nostdi
                  -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
                  -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -O2 -g $(WARN) -I. -Ikernel
 KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) \
-               shared/mem_class.c shared/elf64.c loader/paging.c
+               shared/mem_class.c shared/elf64.c shared/paging.c
 KERNEL_ASMS := $(shell find kernel -name '*.asm' | sort)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/kernel/%.o) $(KERNEL_ASMS:%.asm=$(B)/kernel/%.o)
 
 $(B)/kernel/%.o: %.c | $(B)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(B)/kernel/%.o: %.asm | $(B)/.deps-build
 	@mkdir -p $(@D)
-	$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+	@echo "  NASM    $@"
+	$(Q)$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
 
 $(B)/kernel.elf: $(KERNEL_OBJS) kernel/kernel.ld
-	$(LD) -nostdlib -static -z max-page-size=4096 -T kernel/kernel.ld $(KERNEL_OBJS) -o $@
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -T kernel/kernel.ld $(KERNEL_OBJS) -o $@
 
 # ---------------------------------------------------------------- ramdisk
 ROOTFS_FILES := $(shell find fs -type f -o -type l)
@@ -136,14 +150,15 @@ debug: $(B)/esp.img $(B)/ovmf_vars.fd | $(B)/.deps-run
 
 # ---------------------------------------------------------------- host tests
 HOST_CFLAGS := -std=c17 -g -O1 $(WARN) -fsanitize=address,undefined \
-               -fno-sanitize-recover=all -fno-omit-frame-pointer -I. -DHOST_TEST
+               -fno-sanitize-recover=all -fno-omit-frame-pointer -I. -Ikernel -DHOST_TEST
 UNIT_TESTS :=
 include $(sort $(wildcard tests/unit/*.mk))
 
 define unit_rule
 $(B)/host/test_$(1): tests/unit/test_$(1).c $$(unit_$(1)_SRCS) | $(B)/.deps-test
 	@mkdir -p $$(@D)
-	$$(CC) $$(HOST_CFLAGS) $$^ -lcmocka -o $$@
+	@echo "  HOSTCC  $$@"
+	$(Q)$$(CC) $$(HOST_CFLAGS) $$^ -lcmocka -o $$@
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
@@ -153,7 +168,8 @@ fuzz_memmap_SRCS  := loader/memmap.c shared/mem_class.c
 fuzz_elf64_SEEDS  := tests/data/elf-bad
 $(B)/host/fuzz_%: tests/fuzz/fuzz_%.c | $(B)/.deps-test
 	@mkdir -p $(@D)
-	$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I. $< $(fuzz_$*_SRCS) -o $@
+	@echo "  FUZZCC  $@"
+	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I. $< $(fuzz_$*_SRCS) -o $@
 
 FUZZ_SECONDS ?= 300
 unit: $(UNIT_TESTS:%=$(B)/host/test_%)

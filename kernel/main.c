@@ -1,4 +1,5 @@
 /* kmain(): the kernel's table of contents, one call per subsystem. */
+#include "arch/x86_64/cpufeature.h"
 #include "arch/x86_64/power.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/trap.h"
@@ -39,6 +40,7 @@ void kmain(const struct boot_info *bi)
 	serial_init();              /* COM1, if the machine has one */
 	log_info("kernel", "hello from the kernel at %p", (void *)kmain);
 	check_boot_info(bi);
+	cpu_features_init();        /* CPUID; SMEP, SMAP, UMIP, PGE on */
 	the_boot_info = bi;
 	time_init(bi->handoff_tsc); /* TSC against the PIT: log timestamps */
 	cmdline_init(phys_to_virt(bi->cmdline_pa));

@@ -7,7 +7,7 @@
 #include "loader/console.h"
 #include "loader/files.h"
 #include "loader/memmap.h"
-#include "loader/paging.h"
+#include "shared/paging.h"
 #include "shared/boot_info.h"
 #include "shared/elf64.h"
 #include "shared/mem_class.h"

@@ -1,2 +1,2 @@
 UNIT_TESTS += paging
-unit_paging_SRCS := loader/paging.c
+unit_paging_SRCS := shared/paging.c

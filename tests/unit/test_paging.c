@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "loader/paging.h"
+#include "shared/paging.h"
 #include "shared/boot_info.h"
 
 /* Simulated RAM: page tables live in SIM_PAGES pages starting at SIM_BASE. */
@@ -562,6 +562,51 @@ static void test_huge_leaf_pat_bit_is_not_address(void **state)
 	assert_int_equal(flags, PTE_PRESENT | PTE_HUGE | PTE_PAT_HUGE | PTE_NX);
 }
 
+static void test_unmap_returns_frame_and_leaves_neighbours(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t va = 0xffffc00000010000ull, old = 0;
+
+	map_ok(f, va, 0x200000ull, 3 * PAGE_SIZE, PTE_WRITE | PTE_NX);
+	assert_int_equal(paging_unmap(&f->ctx, va + PAGE_SIZE, &old), 0);
+	assert_int_equal(old, 0x201000ull);
+	assert_int_equal(paging_translate(&f->ctx, va + PAGE_SIZE, NULL, NULL, NULL),
+			 -PAGING_ENOENT);
+	expect_mapped(f, va, 0x200000ull, PAGE_SIZE);
+	expect_mapped(f, va + 2 * PAGE_SIZE, 0x202000ull, PAGE_SIZE);
+	assert_int_equal(paging_unmap(&f->ctx, va + PAGE_SIZE, NULL), -PAGING_ENOENT);
+	/* the page can be mapped again afterwards */
+	map_ok(f, va + PAGE_SIZE, 0x300000ull, PAGE_SIZE, PTE_NX);
+	expect_mapped(f, va + PAGE_SIZE, 0x300000ull, PAGE_SIZE);
+}
+
+static void test_unmap_and_protect_refuse_huge_and_bad_addresses(void **state)
+{
+	struct fixture *f = *state;
+
+	map_ok(f, BOOT_DIRECT_MAP_VA, 0, PAGE_SIZE_2M, PTE_WRITE | PTE_NX);
+	assert_int_equal(paging_unmap(&f->ctx, BOOT_DIRECT_MAP_VA + PAGE_SIZE, NULL),
+			 -PAGING_EINVAL);
+	assert_int_equal(paging_protect(&f->ctx, BOOT_DIRECT_MAP_VA, PTE_NX), -PAGING_EINVAL);
+	expect_mapped(f, BOOT_DIRECT_MAP_VA, 0, PAGE_SIZE_2M);
+	assert_int_equal(paging_unmap(&f->ctx, 0xffffc00000000123ull, NULL), -PAGING_EINVAL);
+	assert_int_equal(paging_unmap(&f->ctx, 0x0000800000000000ull, NULL), -PAGING_EINVAL);
+	assert_int_equal(paging_protect(&f->ctx, 0xffffc00000000000ull, PTE_NX), -PAGING_ENOENT);
+}
+
+static void test_protect_changes_only_flags(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t va = 0xffffc00000020000ull, flags = 0, pa = 0;
+
+	map_ok(f, va, 0x400000ull, PAGE_SIZE, PTE_WRITE | PTE_NX);
+	assert_int_equal(paging_protect(&f->ctx, va, PTE_NX | PTE_GLOBAL), 0);
+	assert_int_equal(paging_translate(&f->ctx, va, &pa, &flags, NULL), 0);
+	assert_int_equal(pa, 0x400000ull);
+	assert_int_equal(flags, PTE_PRESENT | PTE_NX | PTE_GLOBAL);
+	assert_int_equal(paging_protect(&f->ctx, va, PTE_HUGE), -PAGING_EINVAL);
+}
+
 #define PAGING_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -589,6 +634,9 @@ int main(void)
 		PAGING_TEST(test_table_entries_leave_permissions_to_leaf),
 		PAGING_TEST(test_cache_flags_are_kept),
 		PAGING_TEST(test_huge_leaf_pat_bit_is_not_address),
+		PAGING_TEST(test_unmap_returns_frame_and_leaves_neighbours),
+		PAGING_TEST(test_unmap_and_protect_refuse_huge_and_bad_addresses),
+		PAGING_TEST(test_protect_changes_only_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,13 +1,12 @@
 /* CPU exceptions: GDT and IDT setup, and the report printed for a fault. */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "panic.h"
-
-#define KERNEL_CS 0x08
-#define KERNEL_DS 0x10
 
 struct idt_gate {
 	uint16_t offset_lo;
@@ -25,14 +24,6 @@ struct table_ptr {
 	uint64_t base;
 } __attribute__((packed));
 
-/* Read-only (rodata): the accessed bits are preset, so loading a selector
- * never makes the CPU write to the table. */
-static const uint64_t gdt[] = {
-	0,
-	0x00af9b000000ffffull, /* 0x08 kernel code: 64-bit, present, ring 0 */
-	0x00cf93000000ffffull, /* 0x10 kernel data */
-};
-
 static struct idt_gate idt[256];
 extern const uint64_t isr_stubs[32];
 
@@ -46,38 +37,24 @@ static const char *const vector_names[32] = {
 	"hypervisor injection", "VMM communication", "security", "reserved 31",
 };
 
-static void load_gdt(void)
-{
-	struct table_ptr p = { sizeof(gdt) - 1, (uint64_t)gdt };
+static const char *(*guard_owner)(uint64_t addr);
 
-	/* Reload CS with a far return, then the data segments. */
-	__asm__ volatile("lgdt %0\n\t"
-			 "pushq %1\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "mov %2, %%ds\n\t"
-			 "mov %2, %%es\n\t"
-			 "mov %2, %%ss\n\t"
-			 "mov %2, %%fs\n\t"
-			 "mov %2, %%gs"
-			 :
-			 : "m"(p), "i"(KERNEL_CS), "r"(KERNEL_DS)
-			 : "rax", "memory");
+void trap_set_guard_lookup(const char *(*lookup)(uint64_t addr))
+{
+	guard_owner = lookup;
 }
 
 void trap_init(void)
 {
 	struct table_ptr p = { sizeof(idt) - 1, (uint64_t)idt };
 
-	load_gdt();
+	percpu_init();
 	for (int v = 0; v < 32; v++) {
 		uint64_t a = isr_stubs[v];
 
 		idt[v] = (struct idt_gate){
 			.offset_lo = (uint16_t)a,
-			.selector = KERNEL_CS,
+			.selector = SEL_KERNEL_CODE,
 			.type_attr = 0x8e, /* present, ring 0, interrupt gate */
 			.offset_mid = (uint16_t)(a >> 16),
 			.offset_hi = (uint32_t)(a >> 32),
@@ -86,10 +63,27 @@ void trap_init(void)
 	__asm__ volatile("lidt %0" : : "m"(p));
 }
 
+void trap_use_ist_stacks(void)
+{
+	idt[8].ist = IST_DOUBLE_FAULT;
+	idt[2].ist = IST_NMI;
+	idt[18].ist = IST_MACHINE_CHECK;
+}
+
 void trap_handler(struct trap_frame *tf)
 {
 	const char *name = tf->vector < 32 ? vector_names[tf->vector] : "interrupt";
 
+	if (tf->vector == 8) {
+		/* A push into a stack's guard page faults again while delivering
+		 * the page fault: that double fault is a stack overflow. */
+		uint64_t cr2 = read_cr2();
+		const char *owner = guard_owner ? guard_owner(cr2) : NULL;
+
+		if (owner)
+			panic_frame(tf, "kernel stack overflow in %s (guard page %#lx hit)", owner,
+				    cr2 & ~0xffful);
+	}
 	if (tf->vector == 14) {
 		uint64_t e = tf->error;
 

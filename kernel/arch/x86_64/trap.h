@@ -12,8 +12,17 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* Loads the kernel's GDT and an IDT routing all 32 exceptions here. */
+/* Sets up this CPU's GDT and TSS (percpu_init) and an IDT routing all 32
+ * exceptions here. Works before any memory management. */
 void trap_init(void);
+
+/* Moves double fault, NMI and machine check onto their IST stacks; call
+ * once percpu_set_ist() gave every slot a guarded stack. */
+void trap_use_ist_stacks(void);
+
+/* Lets the double-fault handler name the stack whose guard page contains
+ * an address (NULL if none), to report stack overflows. */
+void trap_set_guard_lookup(const char *(*lookup)(uint64_t addr));
 
 /* Called from isr.asm with interrupts off. */
 void trap_handler(struct trap_frame *tf);

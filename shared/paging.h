@@ -1,6 +1,6 @@
-/* Builder of the x86_64 4-level page tables the loader hands to the kernel. */
-#ifndef LOADER_PAGING_H
-#define LOADER_PAGING_H
+/* x86_64 4-level page tables: the loader builds the first ones, the kernel edits its own. */
+#ifndef SHARED_PAGING_H
+#define SHARED_PAGING_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -75,4 +75,19 @@ int paging_map(struct paging_ctx *ctx, uint64_t va, uint64_t pa, uint64_t size,
 int paging_translate(const struct paging_ctx *ctx, uint64_t va, uint64_t *pa,
 		     uint64_t *flags, uint64_t *page_size);
 
-#endif /* LOADER_PAGING_H */
+/*
+ * Unmaps the 4 KiB page at va. Returns 0 and the physical address it
+ * mapped (through old_pa if not NULL); -PAGING_ENOENT if va is not mapped;
+ * -PAGING_EINVAL if va is unaligned, non-canonical or inside a huge page
+ * (huge pages are not split). Tables left empty are kept. The caller
+ * flushes the TLB.
+ */
+int paging_unmap(struct paging_ctx *ctx, uint64_t va, uint64_t *old_pa);
+
+/*
+ * Replaces the leaf flags of the 4 KiB page at va with `flags` (a subset of
+ * PAGING_LEAF_FLAGS). Same errors as paging_unmap. The caller flushes the TLB.
+ */
+int paging_protect(struct paging_ctx *ctx, uint64_t va, uint64_t flags);
+
+#endif /* SHARED_PAGING_H */

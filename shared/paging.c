@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loader/paging.h"
+#include "shared/paging.h"
 
 /* Entry flags of a table pointer; the leaf below decides the permissions. */
 #define PAGING_TABLE_FLAGS (PTE_PRESENT | PTE_WRITE)
@@ -180,5 +180,49 @@ int paging_translate(const struct paging_ctx *ctx, uint64_t va, uint64_t *pa,
 		*flags = entry & ~addr_mask;
 	if (page_size != NULL)
 		*page_size = size;
+	return 0;
+}
+
+/* The present 4 KiB leaf for va, or NULL with *err set. */
+static pte_t *paging_leaf_4k(struct paging_ctx *ctx, uint64_t va, int *err)
+{
+	unsigned level = 1;
+	pte_t *entry;
+
+	*err = -PAGING_EINVAL;
+	if ((va & (PAGE_SIZE - 1)) != 0 || !pt_va_is_canonical(va))
+		return NULL;
+	entry = paging_walk(ctx, va, &level, 0);
+	if (!pte_is_present(*entry)) {
+		*err = -PAGING_ENOENT;
+		return NULL;
+	}
+	return level == 1 ? entry : NULL;
+}
+
+int paging_unmap(struct paging_ctx *ctx, uint64_t va, uint64_t *old_pa)
+{
+	int err;
+	pte_t *entry = paging_leaf_4k(ctx, va, &err);
+
+	if (entry == NULL)
+		return err;
+	if (old_pa != NULL)
+		*old_pa = *entry & PTE_ADDR_MASK;
+	*entry = 0;
+	return 0;
+}
+
+int paging_protect(struct paging_ctx *ctx, uint64_t va, uint64_t flags)
+{
+	int err;
+	pte_t *entry;
+
+	if ((flags & ~PAGING_LEAF_FLAGS) != 0)
+		return -PAGING_EINVAL;
+	entry = paging_leaf_4k(ctx, va, &err);
+	if (entry == NULL)
+		return err;
+	*entry = (*entry & PTE_ADDR_MASK) | flags | PTE_PRESENT;
 	return 0;
 }
