@@ -5,7 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "boot.h"
 #include "ktest.h"
-#include "loader/paging.h"
+#include "shared/paging.h"
 #include "log.h"
 #include "mm/bootcheck.h"
 #include "mm/direct.h"
