@@ -3,6 +3,7 @@
 
 .DEFAULT_GOAL := esp
 .SUFFIXES:
+SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 B      := build
@@ -79,21 +80,54 @@ KERNEL_CFLAGS := -std=c17 -target x86_64-unknown-none-elf -ffreestanding -nostdi
 KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) \
                shared/mem_class.c shared/elf64.c shared/paging.c
 KERNEL_ASMS := $(shell find kernel -name '*.asm' | sort)
-KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/kernel/%.o) $(KERNEL_ASMS:%.asm=$(B)/kernel/%.o)
+KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/kernel/%.o) $(KERNEL_ASMS:%.asm=$(B)/kernel/%.o) \
+               $(B)/kernel/gen/font_default.o
+
+# The console font is converted at build time from Debian's console-setup-linux.
+FONT_PSF := /usr/share/consolefonts/Uni2-VGA16.psf.gz
+$(B)/gen/font_default.c: tools/psf2c | $(B)/.deps-build
+	@mkdir -p $(@D)
+	@echo "  FONT    $@"
+	$(Q)$(PYTHON) tools/psf2c $(FONT_PSF) -o $@
 
 $(B)/kernel/%.o: %.c | $(B)/.deps-build
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+$(B)/kernel/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
 $(B)/kernel/%.o: %.asm | $(B)/.deps-build
 	@mkdir -p $(@D)
 	@echo "  NASM    $@"
 	$(Q)$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
 
-$(B)/kernel.elf: $(KERNEL_OBJS) kernel/kernel.ld
+# Two links: the first gives the addresses for the symbol table that the
+# second embeds (for symbolized backtraces). The table lands in .rodata,
+# after .text, so no code address moves: the check below proves it.
+KERNEL_LD = $(LD) -nostdlib -static -z max-page-size=4096 -T kernel/kernel.ld
+text_syms = nm -n --defined-only $(1) | grep ' [Tt] '
+
+$(B)/kernel.pass1.elf: $(KERNEL_OBJS) $(B)/kernel/gen/ksyms0.o kernel/kernel.ld
 	@echo "  LD      $@"
-	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -T kernel/kernel.ld $(KERNEL_OBJS) -o $@
+	$(Q)$(KERNEL_LD) $(KERNEL_OBJS) $(B)/kernel/gen/ksyms0.o -o $@
+
+$(B)/gen/ksyms0.c: tools/ksyms
+	@mkdir -p $(@D)
+	$(Q)tools/ksyms --empty > $@
+
+$(B)/gen/ksyms.c: $(B)/kernel.pass1.elf tools/ksyms
+	@mkdir -p $(@D)
+	$(Q)tools/ksyms $< > $@
+
+$(B)/kernel.elf: $(B)/kernel.pass1.elf $(B)/kernel/gen/ksyms.o
+	@echo "  LD      $@"
+	$(Q)$(KERNEL_LD) $(KERNEL_OBJS) $(B)/kernel/gen/ksyms.o -o $@
+	$(Q)cmp -s <($(call text_syms,$<)) <($(call text_syms,$@)) || \
+	  { echo "kernel.elf: code moved between the two links" >&2; rm -f $@; exit 1; }
 
 # ---------------------------------------------------------------- ramdisk
 ROOTFS_FILES := $(shell find fs -type f -o -type l)

@@ -1,23 +1,29 @@
 /* kmain(): the kernel's table of contents, one call per subsystem. */
 #include "arch/x86_64/cpufeature.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/power.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/trap.h"
 #include "boot.h"
 #include "cmdline.h"
+#include "dev/screen.h"
 #include "dev/serial.h"
 #include "ktest.h"
 #include "log.h"
+#include "mm/addr.h"
 #include "mm/bootcheck.h"
-#include "mm/direct.h"
+#include "mm/kstack.h"
 #include "mm/physmap.h"
+#include "mm/pmm.h"
+#include "mm/vmm.h"
 #include "panic.h"
 
-static const struct boot_info *the_boot_info;
+/* A copy: the loader's boot_info page is reclaimed during boot. */
+static struct boot_info boot_info_copy;
 
 const struct boot_info *boot_info(void)
 {
-	return the_boot_info;
+	return &boot_info_copy;
 }
 
 /* A boot_info we cannot trust means a loader/kernel mismatch: stop at once. */
@@ -31,29 +37,64 @@ static void check_boot_info(const struct boot_info *bi)
 		      bi->version, bi->size, BOOT_INFO_VERSION, sizeof(*bi));
 }
 
-void kmain(const struct boot_info *bi);
-void kmain(const struct boot_info *bi)
+/* Double fault, NMI and machine check get stacks of their own, so a kernel
+ * stack overflow is reported instead of ending in a triple fault. */
+static void setup_ist_stacks(void)
+{
+	percpu_set_ist(IST_DOUBLE_FAULT, kstack_alloc("double-fault IST", KSTACK_PAGES)->top_va);
+	percpu_set_ist(IST_NMI, kstack_alloc("NMI IST", KSTACK_PAGES)->top_va);
+	percpu_set_ist(IST_MACHINE_CHECK, kstack_alloc("machine-check IST", KSTACK_PAGES)->top_va);
+	trap_use_ist_stacks();
+}
+
+static struct kstack *kmain_stack;
+
+/* The rest of boot, on a kernel stack: the loader's memory can now go. */
+static void kmain_late(void *unused)
 {
 	const char *ktests;
 
-	trap_init();                /* our GDT and IDT: faults now get reports */
+	bootcheck_current_stack(kmain_stack);
+	kstack_retire_boot_stack();
+	physmap_reclaim_boot_memory();  /* firmware-boot, loader, boot page tables/stack/info */
+	physmap_print("after-reclaim");
+
+	ktests = cmdline_get("ktest");
+	if (ktests)
+		ktest_run(ktests);      /* powers off */
+	log_info("kernel", "boot complete; nothing more to run yet: powering off");
+	power_off(true);
+}
+
+void kmain(const struct boot_info *bi);
+void kmain(const struct boot_info *bi)
+{
+	const struct boot_region *regions;
+	size_t region_count;
+
+	trap_init();                /* GDT, TSS, IDT: faults now get reports */
 	serial_init();              /* COM1, if the machine has one */
 	log_info("kernel", "hello from the kernel at %p", (void *)kmain);
 	check_boot_info(bi);
+	boot_info_copy = *bi;
 	cpu_features_init();        /* CPUID; SMEP, SMAP, UMIP, PGE on */
-	the_boot_info = bi;
 	time_init(bi->handoff_tsc); /* TSC against the PIT: log timestamps */
-	cmdline_init(phys_to_virt(bi->cmdline_pa));
+	cmdline_init(phys_to_virt(PA(bi->cmdline_pa)));
 	if (cmdline_get("log"))
 		log_configure(cmdline_get("log"));
 	physmap_init(bi);           /* the loader's classified memory map */
 	physmap_print("boot");
 	if (!bootcheck_run())       /* W^X, guard page, direct map, map classes */
-		log_err("kernel", "boot self-checks failed");
+		log_err("kernel", "the loader's hand-off failed its checks");
 
-	ktests = cmdline_get("ktest");
-	if (ktests)
-		ktest_run(ktests);  /* powers off */
-	log_info("kernel", "boot complete; nothing more to run yet: powering off");
-	power_off(true);
+	regions = physmap_regions(&region_count);
+	pmm_init(regions, region_count); /* frame allocator over the free regions */
+	vmm_init();                 /* the kernel's own page tables */
+	kstack_init();              /* guarded kernel stacks */
+	setup_ist_stacks();
+	screen_init(&boot_info_copy.framebuffer); /* text console on the GOP screen, if any */
+
+	kmain_stack = kstack_alloc("kmain", KSTACK_PAGES);
+	call_on_stack(kmain_late, NULL, kmain_stack->top_va);
+	panic("kmain: kmain_late returned");
 }

@@ -292,12 +292,6 @@ static int map_kernel(struct boot_state *s)
 	return 0;
 }
 
-static bool is_ram(uint32_t cls)
-{
-	return cls != MEM_MMIO && cls != MEM_RESERVED && cls != MEM_BAD &&
-	       cls != MEM_PERSISTENT && cls != MEM_UNACCEPTED && cls != MEM_FRAMEBUFFER;
-}
-
 /*
  * The direct map: every RAM range of the current firmware map at
  * BOOT_DIRECT_MAP_VA + pa, RW + NX, with the largest pages alignment allows.
@@ -324,10 +318,10 @@ static int map_direct(struct boot_state *s)
 	for (size_t i = 0; i < count && !err; i++) {
 		uint64_t base = r[i].base_pa, end = base + r[i].pages * PAGE_SIZE;
 
-		if (!is_ram(r[i].class))
+		if (!mem_class_is_ram(r[i].class))
 			continue;
 		/* Coalesce neighbours of other RAM classes for larger pages. */
-		while (i + 1 < count && is_ram(r[i + 1].class) && r[i + 1].base_pa == end) {
+		while (i + 1 < count && mem_class_is_ram(r[i + 1].class) && r[i + 1].base_pa == end) {
 			i++;
 			end = r[i].base_pa + r[i].pages * PAGE_SIZE;
 		}

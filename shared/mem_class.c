@@ -34,3 +34,23 @@ bool mem_class_is_usable_after_boot(uint32_t cls)
 {
 	return cls == MEM_FREE || cls == MEM_FIRMWARE_BOOT || cls == MEM_LOADER;
 }
+
+bool mem_class_is_ram(uint32_t cls)
+{
+	switch (cls) {
+	case MEM_FREE:
+	case MEM_FIRMWARE_BOOT:
+	case MEM_FIRMWARE_RUNTIME:
+	case MEM_ACPI_RECLAIM:
+	case MEM_ACPI_NVS:
+	case MEM_LOADER:
+	case MEM_KERNEL:
+	case MEM_RAMDISK:
+	case MEM_BOOT_PAGETABLES:
+	case MEM_BOOT_STACK:
+	case MEM_BOOT_INFO:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -25,4 +25,11 @@ const char *mem_class_name(uint32_t cls);
  */
 bool mem_class_is_usable_after_boot(uint32_t cls);
 
+/*
+ * Returns true if class cls is RAM the kernel may touch through its direct
+ * map: everything except mmio, reserved, bad, persistent, unaccepted and
+ * framebuffer. Out-of-range values are false.
+ */
+bool mem_class_is_ram(uint32_t cls);
+
 #endif /* SHARED_MEM_CLASS_H */

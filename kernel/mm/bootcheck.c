@@ -8,7 +8,8 @@
 #include "shared/paging.h"
 #include "log.h"
 #include "mm/bootcheck.h"
-#include "mm/direct.h"
+#include "mm/kstack.h"
+#include "mm/addr.h"
 #include "mm/physmap.h"
 #include "shared/mem_class.h"
 #include "shared/pte.h"
@@ -18,7 +19,7 @@ extern char __data_start[], __data_end[];
 
 static void *table_ptr(void *arg, uint64_t pa)
 {
-	return phys_to_virt(pa);
+	return phys_to_virt(PA(pa));
 }
 
 /* The live page tables, read through the direct map. */
@@ -72,28 +73,20 @@ static bool check_kernel_wx(void)
 	return bad == 0 && (read_cr0() & CR0_WP);
 }
 
-static bool check_stack_guard(void)
+/* A stack: its pages mapped RW+NX, its guard page unmapped, rsp inside. */
+static bool check_stack(const char *name, uint64_t guard, uint64_t bottom, uint64_t top)
 {
-	const struct boot_info *bi = boot_info();
 	struct paging_ctx t = live_tables();
 	uint64_t rsp = (uint64_t)__builtin_frame_address(0);
-	bool guard_unmapped = paging_translate(&t, bi->stack_guard_va, NULL, NULL, NULL) != 0;
-	uint64_t bad = check_range("boot stack", bi->stack_bottom_va, bi->stack_top_va,
-				   PTE_WRITE | PTE_NX, UINT64_MAX);
-	bool on_stack = rsp >= bi->stack_bottom_va && rsp < bi->stack_top_va;
+	bool guard_unmapped = paging_translate(&t, guard, NULL, NULL, NULL) != 0;
+	uint64_t nx = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
+	uint64_t bad = check_range(name, bottom, top, PTE_WRITE | nx, UINT64_MAX);
+	bool on_stack = rsp >= bottom && rsp < top;
 
-	log_info("selfcheck", "boot stack [%#lx, %#lx): guard page %#lx %s, stack %s",
-		 (unsigned long)bi->stack_bottom_va, (unsigned long)bi->stack_top_va,
-		 (unsigned long)bi->stack_guard_va, guard_unmapped ? "unmapped (ok)" : "MAPPED",
-		 bad == 0 && on_stack ? "ok" : "FAILED");
+	log_info("selfcheck", "%s stack [%#lx, %#lx): guard page %#lx %s, stack %s", name,
+		 (unsigned long)bottom, (unsigned long)top, (unsigned long)guard,
+		 guard_unmapped ? "unmapped (ok)" : "MAPPED", bad == 0 && on_stack ? "ok" : "FAILED");
 	return guard_unmapped && bad == 0 && on_stack;
-}
-
-static bool ram_class(uint32_t c)
-{
-	return c == MEM_FREE || c == MEM_FIRMWARE_BOOT || c == MEM_FIRMWARE_RUNTIME ||
-	       c == MEM_ACPI_RECLAIM || c == MEM_ACPI_NVS || c == MEM_LOADER ||
-	       (c >= MEM_KERNEL && c <= MEM_BOOT_INFO);
 }
 
 /* Every frame of every RAM region must appear at BOOT_DIRECT_MAP_VA + pa. */
@@ -106,7 +99,7 @@ static bool check_direct_map(void)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t lo = BOOT_DIRECT_MAP_VA + r[i].base_pa;
 
-		if (!ram_class(r[i].class))
+		if (!mem_class_is_ram(r[i].class))
 			continue;
 		bad += check_range("direct map", lo, lo + r[i].pages * PAGE_SIZE, PTE_WRITE | nx,
 				   r[i].base_pa);
@@ -164,40 +157,47 @@ static bool check_memmap(void)
 	return ok;
 }
 
+/* Result of bootcheck_run(), for the boot_handoff test. */
+static bool handoff_ok;
+
 bool bootcheck_run(void)
 {
+	const struct boot_info *bi = boot_info();
 	bool ok = check_kernel_wx();
 
-	ok &= check_stack_guard();
+	ok &= check_stack("boot", bi->stack_guard_va, bi->stack_bottom_va, bi->stack_top_va);
 	ok &= check_page0();
 	ok &= check_direct_map();
 	ok &= check_memmap();
+	handoff_ok = ok;
 	return ok;
 }
 
-KTEST(boot_wx)
+bool bootcheck_current_stack(const struct kstack *s)
+{
+	return check_stack(s->name, s->guard_va, s->bottom_va, s->top_va);
+}
+
+/* The loader's hand-off, as bootcheck_run() found it at boot. */
+KTEST(boot_handoff)
+{
+	KT_CHECK(handoff_ok);
+}
+
+/* The same properties of the kernel's own page tables, live. */
+KTEST(kernel_wx)
 {
 	KT_CHECK(check_kernel_wx());
 }
 
-KTEST(boot_stack_guard)
-{
-	KT_CHECK(check_stack_guard());
-}
-
-KTEST(boot_page0_unmapped)
+KTEST(page0_unmapped)
 {
 	KT_CHECK(check_page0());
 }
 
-KTEST(boot_direct_map)
+KTEST(direct_map)
 {
 	KT_CHECK(check_direct_map());
-}
-
-KTEST(boot_memmap)
-{
-	KT_CHECK(check_memmap());
 }
 
 /* Deliberate faults, run by name: the report is what the test looks at. */

@@ -4,17 +4,19 @@
 #include "lib/string.h"
 #include "log.h"
 #include "mm/physmap.h"
-#include "mm/direct.h"
+#include "mm/addr.h"
+#include "mm/pmm.h"
 #include "shared/mem_class.h"
 
 #define PHYSMAP_MAX 1024
 
 static struct boot_region regions[PHYSMAP_MAX];
 static size_t region_count;
+static uint64_t conventional_pages; /* MEM_FREE at hand-off: what firmware called conventional */
 
 void physmap_init(const struct boot_info *bi)
 {
-	const struct boot_region *in = phys_to_virt(bi->regions_pa);
+	const struct boot_region *in = phys_to_virt(PA(bi->regions_pa));
 	uint64_t prev_end = 0;
 
 	if (bi->region_count == 0)
@@ -39,6 +41,8 @@ void physmap_init(const struct boot_info *bi)
 		}
 		regions[region_count++] = r;
 		prev_end = end;
+		if (r.class == MEM_FREE)
+			conventional_pages += r.pages;
 	}
 }
 
@@ -69,4 +73,49 @@ void physmap_print(const char *label)
 				 (unsigned long)totals[c], (unsigned long)totals[c] * 4);
 	log_info("physmap", "%-16s %8lu pages %8lu KiB", "total", (unsigned long)all,
 		 (unsigned long)all * 4);
+}
+
+static bool reclaimable(uint32_t cls)
+{
+	return cls == MEM_FIRMWARE_BOOT || cls == MEM_LOADER || cls == MEM_BOOT_PAGETABLES ||
+	       cls == MEM_BOOT_STACK || cls == MEM_BOOT_INFO;
+}
+
+/* Merges neighbours of one class after classes changed. */
+static void merge_regions(void)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < region_count; i++) {
+		struct boot_region *last = out ? &regions[out - 1] : NULL;
+
+		if (last && last->class == regions[i].class &&
+		    last->base_pa + last->pages * FRAME_SIZE == regions[i].base_pa)
+			last->pages += regions[i].pages;
+		else
+			regions[out++] = regions[i];
+	}
+	region_count = out;
+}
+
+void physmap_reclaim_boot_memory(void)
+{
+	struct pmm_stats st;
+	uint64_t pages = 0, permille;
+
+	for (size_t i = 0; i < region_count; i++) {
+		if (!reclaimable(regions[i].class))
+			continue;
+		pmm_add_range(PA(regions[i].base_pa), regions[i].pages);
+		regions[i].class = MEM_FREE;
+		pages += regions[i].pages;
+	}
+	merge_regions();
+	pmm_get_stats(&st);
+	permille = conventional_pages ? st.free * 1000 / conventional_pages : 0;
+	log_info("physmap", "reclaimed %lu KiB of firmware and loader memory",
+		 (unsigned long)pages * 4);
+	log_info("pmm", "%lu KiB free after reclaim: %lu.%lu%% of the %lu KiB of conventional memory the firmware reported",
+		 (unsigned long)st.free * 4, (unsigned long)(permille / 10),
+		 (unsigned long)(permille % 10), (unsigned long)conventional_pages * 4);
 }

@@ -21,4 +21,14 @@ const struct boot_region *physmap_regions(size_t *count);
  * "memmap: end", then per-class totals as physmap log lines. */
 void physmap_print(const char *label);
 
+/*
+ * Gives the frame allocator the memory nothing needs after boot: firmware
+ * boot-services memory and the loader's (image, page tables, boot stack,
+ * boot info). Preconditions: the kernel runs on its own page tables and
+ * stack, and boot_info has been copied. Keeps the kernel image, the ramdisk
+ * and all firmware-runtime/ACPI memory. Logs what the free memory now is as
+ * a share of the conventional memory the firmware reported.
+ */
+void physmap_reclaim_boot_memory(void);
+
 #endif

@@ -26,19 +26,20 @@ class Boot:
     def lines(self, prefix):
         return [l for l in self.log.splitlines() if l.startswith(prefix)]
 
-    def memmap(self):
-        """The last memmap dump as (base, end, pages, class) tuples."""
-        dumps, cur = [], None
+    def memmap(self, label="boot"):
+        """The memmap dump labelled `label` as (base, end, pages, class) tuples."""
+        dumps, cur, name = [], None, None
         for l in self.log.splitlines():
             if l.startswith("memmap: begin"):
-                cur = []
+                cur, name = [], l[len("memmap: begin"):].strip()
             elif l.startswith("memmap: end"):
-                dumps.append(cur)
+                if name == label:
+                    dumps.append(cur)
                 cur = None
             elif l.startswith("memmap: ") and cur is not None:
                 b, e, p, c = l.split()[1:5]
                 cur.append((int(b, 16), int(e, 16), int(p), c))
-        assert dumps, "no memmap dump in the log:\n" + self.log[-3000:]
+        assert dumps, f"no memmap dump '{label}' in the log:\n" + self.log[-3000:]
         return dumps[-1]
 
 
