@@ -1,11 +1,14 @@
 /* kmain(): the kernel's table of contents, one call per subsystem. */
 #include "arch/x86_64/cpufeature.h"
+#include "arch/x86_64/fpu.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/power.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/trap.h"
 #include "boot.h"
 #include "cmdline.h"
+#include "dev/interrupts.h"
 #include "dev/screen.h"
 #include "dev/serial.h"
 #include "ktest.h"
@@ -17,6 +20,8 @@
 #include "mm/pmm.h"
 #include "mm/vmm.h"
 #include "panic.h"
+#include "sched/sched.h"
+#include "sched/timer.h"
 
 /* A copy: the loader's boot_info page is reclaimed during boot. */
 static struct boot_info boot_info_copy;
@@ -55,9 +60,13 @@ static void kmain_late(void *unused)
 	const char *ktests;
 
 	bootcheck_current_stack(kmain_stack);
+	interrupts_init();              /* ACPI; PIC masked, local APIC, IOAPICs */
+	timer_init();                   /* LAPIC timer calibrated against the PIT */
 	kstack_retire_boot_stack();
 	physmap_reclaim_boot_memory();  /* firmware-boot, loader, boot page tables/stack/info */
 	physmap_print("after-reclaim");
+	sched_init(kmain_stack);        /* this context becomes thread "kmain"; idle thread */
+	irq_enable();                   /* preemption from here on */
 
 	ktests = cmdline_get("ktest");
 	if (ktests)
@@ -78,11 +87,12 @@ void kmain(const struct boot_info *bi)
 	check_boot_info(bi);
 	boot_info_copy = *bi;
 	cpu_features_init();        /* CPUID; SMEP, SMAP, UMIP, PGE on */
+	fpu_init();                 /* x87/SSE on, for user threads */
 	time_init(bi->handoff_tsc); /* TSC against the PIT: log timestamps */
 	cmdline_init(phys_to_virt(PA(bi->cmdline_pa)));
 	if (cmdline_get("log"))
 		log_configure(cmdline_get("log"));
-	physmap_init(bi);           /* the loader's classified memory map */
+	physmap_init(bi, cpu_features()->phys_addr_bits); /* the loader's classified memory map */
 	physmap_print("boot");
 	if (!bootcheck_run())       /* W^X, guard page, direct map, map classes */
 		log_err("kernel", "the loader's hand-off failed its checks");

@@ -10,11 +10,19 @@
 #define ENOMEM   12
 #define EFAULT   14
 #define EEXIST   17
+#define ENOTDIR  20
+#define EISDIR   21
 #define EINVAL   22
 #define EFBIG    27
 #define ENOSPC   28
+#define EROFS    30
+#define EMLINK   31
 #define ERANGE   34
+#define ENAMETOOLONG 36
 #define ENOSYS   38
+#define ENOTEMPTY 39
+#define ELOOP    40
+#define ETIMEDOUT 110
 #define EUCLEAN  117
 
 #endif

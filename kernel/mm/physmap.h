@@ -8,11 +8,18 @@
 #include "shared/boot_info.h"
 
 /*
- * Adopts the loader's region array (reached through the direct map) and
- * checks it: regions must be sorted, non-overlapping and non-empty. Bad
- * entries are logged and dropped so later users can rely on the order.
+ * Copies the loader's region array (reached through the direct map) and
+ * sanitises the copy so later users can rely on it: sorted by base, no
+ * overlaps, no empty regions, nothing at or above 2^phys_addr_bits (the
+ * CPU's physical address width; outside 32..52 it is taken as 52). Each
+ * repair is logged with a "physmap" warning: an unsorted map is sorted;
+ * a region overlapping the one before is clipped to start at its end (or
+ * dropped if it lies inside it); a region crossing the address limit is
+ * clipped there, one wholly above it dropped; empty, misaligned and
+ * unknown-class regions are dropped; entries past PHYSMAP_MAX (1024) are
+ * ignored. Never fails; may be called again (it starts over).
  */
-void physmap_init(const struct boot_info *bi);
+void physmap_init(const struct boot_info *bi, unsigned phys_addr_bits);
 
 /* The checked regions. */
 const struct boot_region *physmap_regions(size_t *count);

@@ -3,24 +3,24 @@
 /*
  * Design. Each frame from pfn 0 to the end of the highest RAM-class region
  * has an 8-byte struct pmm_frame; the array and a bitmap of owned frames
- * sit in frames carved from the first MEM_FREE region with room. Zeroing
+ * fill frames at the start of the first MEM_FREE region with room. Zeroing
  * them is pmm_init's only work proportional to RAM; free frames themselves
  * are never written, here or anywhere else in this file.
  *
  * Free memory is kept in blocks of 2^order frames (4 KiB .. 4 MiB) aligned
  * to their size, on one list per order linked by 28-bit pfns in the block's
  * first ("head") frame-info entry; a struct list_node would triple the
- * entry. Non-head entries are FRAME_NONE. Alloc takes the smallest block
- * that fits and frees what it does not need; free merges a block with its
- * buddy (pfn ^ 2^order) while that is a free head of the same order: both
- * O(orders). A new range is freed as its largest aligned blocks. A run of
- * n frames is n's binary digits as allocated blocks of descending order.
+ * entry. Other entries are FRAME_NONE. Alloc takes the smallest block that
+ * fits and frees what it does not need; free merges a block with its buddy
+ * (pfn ^ 2^order) while that is a free head of the same order: O(orders)
+ * each. A new range is freed as its largest aligned blocks; a run of n
+ * frames is allocated as blocks of descending order (n's binary digits).
  *
- * The owned bitmap (managed frames and metadata) is set once, never cleared,
- * so a frame handed over twice is caught. Frames below 1 MiB are never
- * managed: the legacy BIOS area stays untouched, pfn 0 is never handed out
- * and the SMP trampoline can have a page there. Panics for a caller's
- * mistake come after pmm_lock is released.
+ * Owned bits (managed frames and metadata) are set once, never cleared, so
+ * a frame handed over twice is caught. Frames below 1 MiB are never managed:
+ * the BIOS area stays untouched, pfn 0 is never handed out, and the SMP
+ * trampoline can have a page there. Panics caused by a caller come after
+ * pmm_lock is released.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,8 +39,7 @@ enum frame_state { FRAME_NONE, FRAME_FREE, FRAME_ALLOCATED };
 struct pmm_frame {
 	uint32_t next : 28;         /* FRAME_FREE: next free block of this order (pfn, 0 ends) */
 	uint32_t order : 4;         /* heads: the block is 2^order frames */
-	uint32_t prev_or_refs : 30; /* FRAME_FREE: previous free block (pfn, 0 if first);
-				       FRAME_ALLOCATED: reference count */
+	uint32_t prev_or_refs : 30; /* FRAME_FREE: previous block (pfn, 0 if first); else refs */
 	uint32_t state : 2;         /* enum frame_state; FRAME_NONE unless a block head */
 };
 _Static_assert(sizeof(struct pmm_frame) == 8, "struct pmm_frame must stay 8 bytes");
@@ -49,12 +48,9 @@ _Static_assert(sizeof(struct pmm_frame) == 8, "struct pmm_frame must stay 8 byte
 #define LOW_PFN  (PMM_LOW_LIMIT >> FRAME_SHIFT)
 #define MAX_RUN  (1ull << PMM_MAX_ORDER)
 
-/*
- * pmm_lock protects the free lists, the frame-info entries, the owned
- * bitmap, the counters and the fault-injection budget. It is a leaf: no
- * other lock is taken while holding it. The pointers frames/owned and
- * span are written by pmm_init only, before any other pmm call.
- */
+/* pmm_lock, a leaf lock (none is taken under it), protects the free lists, the
+ * entries of frames[] and owned[], the counters and fail_budget. The pointers
+ * frames and owned and the bound span are set by pmm_init alone. */
 static struct spinlock pmm_lock = SPINLOCK_INIT("pmm");
 static struct pmm_frame *frames;               /* frame info of pfns [0, span) */
 static uint64_t *owned;                        /* one bit per pfn: managed or metadata */
@@ -76,18 +72,14 @@ __attribute__((noreturn)) static void unlock_panic(const char *fn, paddr_t pa, c
 	panic("%s: %#lx: %s", fn, (unsigned long)pa.pa, why);
 }
 
-/* Classes the frame-info array must cover: RAM, now or after reclaim. */
-static bool is_ram(uint32_t class)
-{
-	return class < 32 && ((1u << MEM_FREE | 1u << MEM_FIRMWARE_BOOT | 1u << MEM_FIRMWARE_RUNTIME |
-			       1u << MEM_ACPI_RECLAIM | 1u << MEM_ACPI_NVS | 1u << MEM_LOADER |
-			       1u << MEM_KERNEL | 1u << MEM_RAMDISK | 1u << MEM_BOOT_PAGETABLES |
-			       1u << MEM_BOOT_STACK | 1u << MEM_BOOT_INFO) >> class & 1);
-}
+/* Classes the frame-info array covers: RAM, usable now or after reclaim. */
+static const uint32_t ram_classes =
+	1u << MEM_FREE | 1u << MEM_FIRMWARE_BOOT | 1u << MEM_FIRMWARE_RUNTIME |
+	1u << MEM_ACPI_RECLAIM | 1u << MEM_ACPI_NVS | 1u << MEM_LOADER | 1u << MEM_KERNEL |
+	1u << MEM_RAMDISK | 1u << MEM_BOOT_PAGETABLES | 1u << MEM_BOOT_STACK | 1u << MEM_BOOT_INFO;
 
 /* The whole frames of r at or above 1 MiB and below limit as [*start, *end); false if none. */
-static bool region_pfns(const struct boot_region *r, uint64_t limit, uint64_t *start,
-			uint64_t *end)
+static bool region_pfns(const struct boot_region *r, uint64_t limit, uint64_t *start, uint64_t *end)
 {
 	uint64_t s = align_up(r->base_pa, FRAME_SIZE) >> FRAME_SHIFT;
 	uint64_t base = r->base_pa >> FRAME_SHIFT;
@@ -141,8 +133,7 @@ static void free_list_remove(uint64_t pfn)
 	*f = (struct pmm_frame){ 0 };
 }
 
-/* Returns the block at pfn, counted as allocated, to the free lists and
- * merges it with free buddies. */
+/* Frees the block at pfn (counted as allocated), merging it with free buddies. */
 static void free_block(uint64_t pfn, unsigned order)
 {
 	assert_locked("free_block");
@@ -184,7 +175,6 @@ static void release_range(uint64_t pfn, uint64_t end)
 /* Makes the unowned frames [start, end) managed and free. */
 static void add_frames(uint64_t start, uint64_t end)
 {
-	assert_locked("add_frames");
 	owned_range(start, end, true);
 	stats.managed += end - start;
 	stats.allocated += end - start;
@@ -201,14 +191,10 @@ static bool inject_failure(void)
 	return false;
 }
 
-/* The order of the smallest block that holds `pages` frames. */
+/* The order of the smallest block that holds `pages` (>= 1) frames. */
 static unsigned run_order(uint64_t pages)
 {
-	unsigned order = 0;
-
-	while ((1ull << order) < pages)
-		order++;
-	return order;
+	return pages > 1 ? 64 - (unsigned)__builtin_clzll(pages - 1) : 0;
 }
 
 /* Takes `pages` (1 .. MAX_RUN) frames aligned to the next power of two, as
@@ -272,11 +258,9 @@ static void free_run(const char *fn, paddr_t pa, uint64_t pages)
 	uint64_t pfn = pa_pfn(pa), end = pfn + pages;
 	unsigned o;
 
-	if (pages == 0 || pages > MAX_RUN)
-		panic("%s: %#lx: bad size %lu", fn, (unsigned long)pa.pa, (unsigned long)pages);
 	spin_lock(&pmm_lock);
-	if (pfn & ((1ull << run_order(pages)) - 1))
-		unlock_panic(fn, pa, "not aligned to its size");
+	if (pages == 0 || pages > MAX_RUN || (pfn & ((1ull << run_order(pages)) - 1)))
+		unlock_panic(fn, pa, "bad size or not aligned to it");
 	for (uint64_t p = pfn; p < end; p += 1ull << o) {
 		paddr_t at = p == pfn ? pa : pfn_pa(p);
 		const char *why = check_allocated(at);
@@ -289,10 +273,7 @@ static void free_run(const char *fn, paddr_t pa, uint64_t pages)
 		if (why)
 			unlock_panic(fn, at, why);
 	}
-	for (uint64_t p = pfn; p < end; p += 1ull << o) {
-		o = block_order(p, end);
-		free_block(p, o);
-	}
+	release_range(pfn, end); /* the same blocks, as alloc_run cut them */
 	spin_unlock(&pmm_lock);
 }
 
@@ -301,7 +282,7 @@ void pmm_init(const struct boot_region *regions, size_t count)
 	uint64_t top = 0, meta_start = 0, meta_bytes, meta_frames, s, e;
 
 	for (size_t i = 0; i < count; i++)
-		if (is_ram(regions[i].class) &&
+		if (regions[i].class < 32 && (ram_classes >> regions[i].class & 1) &&
 		    region_pfns(&regions[i], PMM_PFN_LIMIT, &s, &e) && e > top)
 			top = e;
 	if (top == PMM_PFN_LIMIT)

@@ -28,11 +28,12 @@ struct pmm_stats {
 
 /*
  * Builds the allocator from the loader's map and hands it every MEM_FREE
- * frame at or above 1 MiB. The frame-info array covers every RAM-class
- * region (so pmm_add_range can reclaim them later); it is carved out of the
- * first MEM_FREE region with room and is the only memory written (through
- * phys_to_virt). Free frames are never touched. Panics if no region fits
- * the array or if MEM_FREE regions overlap. Logs a "pmm:" summary line.
+ * frame at or above 1 MiB. The frame info (8 bytes per frame plus one bit,
+ * up to the end of the highest RAM-class region, so that pmm_add_range can
+ * reclaim them later) takes frames at the start of the first MEM_FREE
+ * region above 1 MiB with room, through phys_to_virt; it is the only memory
+ * written, free frames are never touched. Panics if no region fits it or
+ * if MEM_FREE regions overlap. Logs a "pmm:" summary line.
  */
 void pmm_init(const struct boot_region *regions, size_t count);
 

@@ -55,6 +55,20 @@ static inline void spin_unlock(struct spinlock *l)
 	irq_restore(flags);
 }
 
+/* Without touching the interrupt flag: for callers that already turned
+ * interrupts off and hold the lock across a context switch (sched.c). */
+static inline void spin_lock_raw(struct spinlock *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static inline void spin_unlock_raw(struct spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
 static inline bool spin_held(const struct spinlock *l)
 {
 	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0;

@@ -1,4 +1,4 @@
-; Exception entry stubs: make every vector look alike, then call trap_handler.
+; Interrupt and exception entry stubs: make every vector look alike, then call trap_handler.
 
 bits 64
 section .text
@@ -18,7 +18,7 @@ isr_%1:
 %endmacro
 
 %assign v 0
-%rep 32
+%rep 256
 ISR v
 %assign v v + 1
 %endrep
@@ -65,7 +65,7 @@ section .rodata
 global isr_stubs
 isr_stubs:
 %assign v 0
-%rep 32
+%rep 256
 	dq	isr_ %+ v
 %assign v v + 1
 %endrep

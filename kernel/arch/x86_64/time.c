@@ -2,13 +2,10 @@
 #include <stdbool.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pit.h"
 #include "arch/x86_64/time.h"
 #include "log.h"
 
-#define PIT_HZ        1193182u
-#define PIT_CH2_DATA  0x42
-#define PIT_COMMAND   0x43
-#define PIT_GATE_PORT 0x61         /* bit 0: gate 2, bit 1: speaker, bit 5: OUT2 */
 #define CALIBRATE_MS  50
 #define CALIBRATE_TICKS (PIT_HZ / (1000 / CALIBRATE_MS))
 #define CALIBRATE_GIVE_UP_TSC (1ull << 36) /* ~20 s even at 3 GHz */
@@ -19,20 +16,15 @@ static uint64_t ns_mult; /* ns = (delta * ns_mult) >> 32 */
 /* Counts TSC cycles over CALIBRATE_TICKS of the PIT; 0 if it never ends. */
 static uint64_t measure_window(void)
 {
-	uint8_t gate = inb(PIT_GATE_PORT);
 	uint64_t t0, t;
 
-	outb(PIT_GATE_PORT, (gate & ~0x02) | 0x01); /* gate on, speaker off */
-	outb(PIT_COMMAND, 0xb0);                    /* ch 2, lo/hi, mode 0 */
-	outb(PIT_CH2_DATA, CALIBRATE_TICKS & 0xff);
-	outb(PIT_CH2_DATA, CALIBRATE_TICKS >> 8);
+	pit_ch2_start(CALIBRATE_TICKS);
 	t0 = rdtsc();
 	do {
 		t = rdtsc();
 		if (t - t0 > CALIBRATE_GIVE_UP_TSC)
 			return 0;
-	} while (!(inb(PIT_GATE_PORT) & 0x20));
-	outb(PIT_GATE_PORT, gate);
+	} while (!pit_ch2_done());
 	return t - t0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "panic.h"
@@ -25,7 +26,7 @@ struct table_ptr {
 } __attribute__((packed));
 
 static struct idt_gate idt[256];
-extern const uint64_t isr_stubs[32];
+extern const uint64_t isr_stubs[256];
 
 static const char *const vector_names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
@@ -49,7 +50,7 @@ void trap_init(void)
 	struct table_ptr p = { sizeof(idt) - 1, (uint64_t)idt };
 
 	percpu_init();
-	for (int v = 0; v < 32; v++) {
+	for (int v = 0; v < 256; v++) {
 		uint64_t a = isr_stubs[v];
 
 		idt[v] = (struct idt_gate){
@@ -72,7 +73,13 @@ void trap_use_ist_stacks(void)
 
 void trap_handler(struct trap_frame *tf)
 {
-	const char *name = tf->vector < 32 ? vector_names[tf->vector] : "interrupt";
+	const char *name;
+
+	if (tf->vector >= 32) {
+		irq_dispatch(tf);
+		return;
+	}
+	name = vector_names[tf->vector];
 
 	if (tf->vector == 8) {
 		/* A push into a stack's guard page faults again while delivering

@@ -12,8 +12,9 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* Sets up this CPU's GDT and TSS (percpu_init) and an IDT routing all 32
- * exceptions here. Works before any memory management. */
+/* Sets up this CPU's GDT and TSS (percpu_init) and an IDT routing all 256
+ * vectors here: exceptions (0-31) are reported, the rest go to irq.c.
+ * Works before any memory management. */
 void trap_init(void);
 
 /* Moves double fault, NMI and machine check onto their IST stacks; call

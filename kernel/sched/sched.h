@@ -1,0 +1,43 @@
+/* The scheduler: per-CPU run queues, round robin, preemption by the timer. */
+#ifndef SCHED_SCHED_H
+#define SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct thread;
+struct kstack;
+
+/* Time slice of a thread before the timer preempts it, when others wait. */
+#define SCHED_SLICE_NS (10 * 1000 * 1000ull) /* 10 ms */
+
+/* Makes the calling context (on `stack`) the thread "kmain" and creates
+ * the idle thread. Interrupts must still be off. */
+void sched_init(struct kstack *stack);
+
+/* Gives up the CPU to the next ready thread, if any. */
+void sched_yield(void);
+
+/* Blocks the calling thread: its state must already be THREAD_BLOCKED
+ * (set under the lock of whatever will wake it). Returns once woken. */
+void sched_block(void);
+
+/* Makes a blocked thread READY (no-op if it is not blocked). Callable from
+ * interrupt handlers. */
+void sched_wake(struct thread *t);
+
+/* From the end of an interrupt handler: switch if a reschedule is due. */
+void sched_preempt_point(void);
+
+/* Asks for a reschedule at the next preempt point (timer: slice over). */
+void sched_request_resched(void);
+
+/* For the timer: does this CPU have threads waiting to run? When was the
+ * running thread's slice started? */
+bool sched_others_ready(void);
+uint64_t sched_slice_start_ns(void);
+
+/* Context switches since boot. */
+uint64_t sched_switch_count(void);
+
+#endif
