@@ -12,6 +12,8 @@ static const char *const known_options[] = {
 	"init",  /* first user program (default /sbin/init) */
 	"log",   /* per-module log levels: log=pmm:debug,sched:warn */
 	"ktest", /* run in-kernel tests (a name, a,b,c or all) and power off */
+	"timer", /* timer=pit: use the PIT even if the LAPIC timer works */
+	"irq",   /* irq=pic: route ISA interrupts through the 8259s, not the IOAPIC */
 };
 
 static char buffer[BOOT_CMDLINE_MAX + 1]; /* options, NUL-separated */

@@ -8,6 +8,8 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/pic.h"
 #include "boot.h"
+#include "cmdline.h"
+#include "lib/string.h"
 #include "dev/interrupts.h"
 #include "log.h"
 #include "mm/vmm.h"
@@ -103,7 +105,11 @@ void interrupts_init(void)
 	} else {
 		ioapic_add(PA(DEFAULT_IOAPIC_PA), 0, 0);
 	}
-	if (ioapic_count() == 0) {
+	if (cmdline_get("irq") && !strcmp(cmdline_get("irq"), "pic")) {
+		log_info("irq", "irq=pic: ISA interrupts through the legacy PIC");
+		use_pic = true;
+		lapic_lint0_extint();
+	} else if (ioapic_count() == 0) {
 		log_warn("irq", "no IOAPIC: ISA interrupts through the legacy PIC");
 		use_pic = true;
 		lapic_lint0_extint(); /* the PIC reaches the CPU through LINT0 */

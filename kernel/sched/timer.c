@@ -8,6 +8,8 @@
 #include "arch/x86_64/pit.h"
 #include "arch/x86_64/time.h"
 #include "dev/interrupts.h"
+#include "cmdline.h"
+#include "lib/string.h"
 #include "log.h"
 #include "mm/kmalloc.h"
 #include "sched/sched.h"
@@ -225,12 +227,18 @@ uint64_t timer_interrupts(void)
 
 void timer_init(void)
 {
+	const char *forced = cmdline_get("timer");
 	uint64_t tsc_hz = 0;
 
 	lapic_hz = lapic_timer_measure(CALIBRATION_MS, &tsc_hz);
 	if (time_tsc_hz())
 		tsc_mult = (time_tsc_hz() << MULT_SHIFT) / 1000000000ull;
-	if (lapic_hz) {
+	if (lapic_hz && forced && !strcmp(forced, "pit")) {
+		log_info("timer", "lapic base %lu Hz, tsc %lu Hz (calibrated against PIT); timer=pit: using the PIT",
+			 (unsigned long)lapic_hz, (unsigned long)tsc_hz);
+		source = SOURCE_PIT;
+		interrupts_route_isa(0, timer_interrupt, NULL, "pit");
+	} else if (lapic_hz) {
 		lapic_mult = (lapic_hz << MULT_SHIFT) / 1000000000ull;
 		log_info("timer", "lapic base %lu Hz, tsc %lu Hz (calibrated against PIT)",
 			 (unsigned long)lapic_hz, (unsigned long)tsc_hz);

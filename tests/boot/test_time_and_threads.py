@@ -30,6 +30,8 @@ def test_icount_gives_qemus_exact_1ghz_apic_clock(tmp_path):
     lapic_hz, _ = calibration(b.log)
     assert abs(lapic_hz - 10**9) <= 10**7, f"lapic base {lapic_hz} Hz is not 1 GHz within 1%"
     assert "ktest: 3 passed, 0 failed" in b.log, b.log[-3000:]
+    m = re.search(r"longest sleep (\d+) ns", b.log)
+    assert m and 10**7 <= int(m[1]) < 10**7 + 10**6, "a 10 ms sleep must wake within 1 ms"
     assert b.exitstatus == EXIT_SUCCESS
 
 
@@ -37,3 +39,12 @@ def test_threads_on_a_smep_smap_machine(tmp_path):
     b = boot(tmp_path, image(tmp_path, cmdline="ktest=" + TIME_TESTS), extra=("-cpu", "max"))
     assert "cpu: enabled: wp nx pge smep smap umip" in b.log
     assert "ktest: 3 passed, 0 failed" in b.log, b.log[-3000:]
+
+
+def test_fallbacks_pit_timer_and_legacy_pic(tmp_path):
+    """The paths taken when the LAPIC timer or the IOAPIC cannot be used."""
+    b = boot(tmp_path, image(tmp_path, cmdline="timer=pit irq=pic ktest=" + TIME_TESTS))
+    assert "irq=pic: ISA interrupts through the legacy PIC" in b.log
+    assert "timer: event source: PIT" in b.log
+    assert "ktest: 3 passed, 0 failed" in b.log, b.log[-3000:]
+    assert b.exitstatus == EXIT_SUCCESS
