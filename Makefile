@@ -202,10 +202,11 @@ FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz_elf64_SRCS   := shared/elf64.c
 fuzz_memmap_SRCS  := loader/memmap.c shared/mem_class.c
 fuzz_elf64_SEEDS  := tests/data/elf-bad
+fuzz_acpi_SRCS    := kernel/dev/acpi.c
 $(B)/host/fuzz_%: tests/fuzz/fuzz_%.c | $(B)/.deps-test
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
-	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I. $< $(fuzz_$*_SRCS) -o $@
+	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ikernel $< $(fuzz_$*_SRCS) -o $@
 
 FUZZ_SECONDS ?= 300
 unit: $(UNIT_TESTS:%=$(B)/host/test_%)

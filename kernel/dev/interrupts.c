@@ -34,7 +34,7 @@ const struct acpi_info *interrupts_acpi(void)
 }
 
 /* ACPI tables live in RAM (direct map) or in reserved memory (mapped here). */
-static const void *acpi_map(void *arg, paddr_t pa, size_t len)
+static const void *map_acpi_table(void *arg, paddr_t pa, size_t len)
 {
 	size_t n;
 	const struct boot_region *r = physmap_regions(&n);
@@ -87,7 +87,7 @@ void interrupts_route_isa(uint8_t irq, irq_handler fn, void *arg, const char *na
 
 void interrupts_init(void)
 {
-	const struct acpi_mem mem = { acpi_map, NULL };
+	const struct acpi_mem mem = { map_acpi_table, NULL };
 	const struct boot_info *bi = boot_info();
 	paddr_t lapic_pa = PA(rdmsr(MSR_APIC_BASE) & ~0xfffull);
 
