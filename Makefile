@@ -77,9 +77,7 @@ KERNEL_CFLAGS := -std=c17 -target x86_64-unknown-none-elf -ffreestanding -nostdi
                  -isystem $(CLANG_INC) -fno-pic -mcmodel=kernel -mno-red-zone \
                  -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
                  -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -O2 -g $(WARN) -I. -Ikernel
-# kernel/fs joins the kernel with the VFS; until then its code is built
-# and tested on the host (ext2tool, unit tests).
-KERNEL_SRCS := $(shell find kernel -name '*.c' -not -path 'kernel/fs/*' | sort) \
+KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) \
                shared/mem_class.c shared/elf64.c shared/paging.c
 KERNEL_ASMS := $(shell find kernel -name '*.asm' | sort)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/kernel/%.o) $(KERNEL_ASMS:%.asm=$(B)/kernel/%.o) \
@@ -131,16 +129,23 @@ $(B)/kernel.elf: $(B)/kernel.pass1.elf $(B)/kernel/gen/ksyms.o
 	$(Q)cmp -s <($(call text_syms,$<)) <($(call text_syms,$@)) || \
 	  { echo "kernel.elf: code moved between the two links" >&2; rm -f $@; exit 1; }
 
+# ---------------------------------------------------------------- user programs
+include user/user.mk
+
 # ---------------------------------------------------------------- ramdisk
 ROOTFS_FILES := $(shell find fs -type f -o -type l)
 
-$(B)/ramdisk.img: $(ROOTFS_FILES) | $(B)/.deps-build
-	rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
-	cp -a fs/. $(B)/rootfs/
-	mkdir -p $(B)/rootfs/dev $(B)/rootfs/proc $(B)/rootfs/tmp
-	kib=$$(( $$(du -sk --apparent-size $(B)/rootfs | cut -f1) * 2 + $(RAMDISK_FREE) + 1024 )); \
+$(B)/ramdisk.img: $(ROOTFS_FILES) $(USER_BINS) | $(B)/.deps-build
+	@echo "  EXT2    $@"
+	$(Q)rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
+	$(Q)cp -a fs/. $(B)/rootfs/
+	$(Q)mkdir -p $(B)/rootfs/dev $(B)/rootfs/proc $(B)/rootfs/tmp $(B)/rootfs/bin $(B)/rootfs/sbin
+	$(Q)chmod 1777 $(B)/rootfs/tmp
+	$(Q)cp $(USER_BINS) $(B)/rootfs/bin/
+	$(Q)mv $(B)/rootfs/bin/init $(B)/rootfs/sbin/init
+	$(Q)kib=$$(( $$(du -sk --apparent-size $(B)/rootfs | cut -f1) * 2 + $(RAMDISK_FREE) + 1024 )); \
 	rm -f $@; mke2fs -q -t ext2 -b 4096 -L root -E root_owner=0:0 -d $(B)/rootfs $@ $${kib}k
-	e2fsck -fn $@ >/dev/null
+	$(Q)e2fsck -fn $@ >/dev/null
 
 # ---------------------------------------------------------------- ESP and image
 # esp/ is generated; CMDLINE (possibly empty) decides boot/cmdline.txt.
@@ -162,7 +167,7 @@ esp/.stamp: $(B)/BOOTX64.EFI $(B)/kernel.elf $(B)/ramdisk.img $(B)/cmdline.stamp
 $(B)/esp.img: esp/.stamp | $(B)/.deps-build
 	tools/mkesp esp $@
 
-.PHONY: esp image run debug test unit fuzz clean help FORCE
+.PHONY: esp image run debug test unit fuzz clean help FORCE $(FUZZERS:%=fuzz-run-%)
 FORCE:
 esp: esp/.stamp compile_commands.json
 image: $(B)/esp.img
@@ -206,21 +211,47 @@ fuzz_acpi_SRCS    := kernel/dev/acpi.c
 $(B)/host/fuzz_%: tests/fuzz/fuzz_%.c | $(B)/.deps-test
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
-	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ikernel $< $(fuzz_$*_SRCS) -o $@
+	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ikernel $(fuzz_$*_CFLAGS) $< $(fuzz_$*_SRCS) -o $@
+
+# ---------------------------------------------------------------- ext2tool
+# The kernel's ext2 driver and block layer, built for the host (ASan + UBSan).
+EXT2_SRCS := kernel/fs/ext2.c kernel/fs/ext2_alloc.c kernel/fs/ext2_dir.c kernel/fs/ext2_inode.c \
+             kernel/fs/ext2_ops.c kernel/fs/bcache.c kernel/fs/ramdisk.c
+EXT2_HDRS := $(wildcard kernel/fs/ext2*.h kernel/fs/bcache.h kernel/fs/blockdev.h \
+             kernel/fs/ramdisk.h kernel/lib/sha256.h tools/ext2tool/*.h)
+EXT2TOOL_SRCS := $(sort $(wildcard tools/ext2tool/*.c)) $(EXT2_SRCS) kernel/lib/sha256.c
+$(B)/host/ext2tool: $(EXT2TOOL_SRCS) $(EXT2_HDRS) | $(B)/.deps-test
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(EXT2TOOL_SRCS) -o $@
+
+# Fuzzing ext2: seeds are the corpus images, decompressed, plus two small valid images.
+fuzz_ext2_SRCS   := $(EXT2_SRCS) tests/unit/stubs_malloc.c
+fuzz_ext2_CFLAGS := -DHOST_TEST
+fuzz_ext2_SEEDS  := $(B)/fuzz-seeds/ext2
+$(B)/host/fuzz_ext2: $(fuzz_ext2_SRCS) $(EXT2_HDRS) $(B)/fuzz-seeds/ext2/.stamp
+$(B)/fuzz-seeds/ext2/.stamp: $(wildcard tests/data/ext2-bad/*.gz) | $(B)/.deps-build
+	@rm -rf $(@D) && mkdir -p $(@D)/tree/dir
+	@for f in tests/data/ext2-bad/*.gz; do gzip -dc $$f > $(@D)/$$(basename $$f .gz); done
+	@echo hello > $(@D)/tree/dir/file && ln -s dir/file $(@D)/tree/link
+	$(Q)mke2fs -q -F -t ext2 -b 1024 -N 16 -d $(@D)/tree $(@D)/small-rev1.img 128k >/dev/null
+	$(Q)mke2fs -q -F -t ext2 -b 1024 -r 0 -N 16 -d $(@D)/tree $(@D)/small-rev0.img 96k >/dev/null
+	@rm -rf $(@D)/tree && touch $@
 
 FUZZ_SECONDS ?= 300
 unit: $(UNIT_TESTS:%=$(B)/host/test_%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
 
-fuzz: $(FUZZERS:%=$(B)/host/fuzz_%)
-	@for f in $^; do n=$$(basename $$f); mkdir -p $(B)/fuzz-corpus/$$n; \
-	  seeds=$$(ls -d $(fuzz_$${n#fuzz_}_SEEDS) 2>/dev/null); \
-	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(B)/fuzz-corpus/$$n $$seeds \
-	    2>$(B)/fuzz-corpus/$$n.log || { tail -50 $(B)/fuzz-corpus/$$n.log; exit 1; }; done
+# One run per harness: its own corpus directory plus the seeds it names.
+fuzz: $(FUZZERS:%=fuzz-run-%)
+fuzz-run-%: $(B)/host/fuzz_%
+	@mkdir -p $(B)/fuzz-corpus/$*
+	@echo "== fuzz_$* ($(FUZZ_SECONDS) s)"
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(B)/fuzz-corpus/$* \
+	    $(fuzz_$*_SEEDS) 2>$(B)/fuzz-corpus/$*.log || { tail -50 $(B)/fuzz-corpus/$*.log; exit 1; }
 
 # make test: host unit tests, short fuzz runs, then QEMU + OVMF boot tests.
-test: unit $(FUZZERS:%=$(B)/host/fuzz_%) $(B)/esp.img | $(B)/.deps-test
+test: unit $(FUZZERS:%=$(B)/host/fuzz_%) $(B)/host/ext2tool $(USER_BINS) $(B)/esp.img | $(B)/.deps-test
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(PYTHON) -m pytest -q tests/
 

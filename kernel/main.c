@@ -9,6 +9,10 @@
 #include "boot.h"
 #include "cmdline.h"
 #include "dev/interrupts.h"
+#include "dev/random.h"
+#include "dev/rtc.h"
+#include "fs/rootfs.h"
+#include "lib/errno.h"
 #include "dev/screen.h"
 #include "dev/serial.h"
 #include "ktest.h"
@@ -20,6 +24,8 @@
 #include "mm/pmm.h"
 #include "mm/vmm.h"
 #include "panic.h"
+#include "proc/process.h"
+#include "proc/syscall.h"
 #include "sched/sched.h"
 #include "sched/timer.h"
 
@@ -54,6 +60,23 @@ static void setup_ist_stacks(void)
 
 static struct kstack *kmain_stack;
 
+/* pid 1: init= from the command line, else /sbin/init. */
+static void start_init(void)
+{
+	const char *path = cmdline_get("init");
+	const char *argv[] = { NULL, NULL };
+	static const char *const envp[] = { "HOME=/", "TERM=linux", "PATH=/sbin:/bin", NULL };
+	int err;
+
+	if (!path || !*path)
+		path = "/sbin/init";
+	argv[0] = path;
+	err = proc_start_init(path, argv, envp);
+	if (err)
+		panic("kmain: cannot start init %s: %s", path, errno_name(err));
+	log_info("kernel", "started %s as pid 1", path);
+}
+
 /* The rest of boot, on a kernel stack: the loader's memory can now go. */
 static void kmain_late(void *unused)
 {
@@ -67,12 +90,18 @@ static void kmain_late(void *unused)
 	physmap_print("after-reclaim");
 	sched_init(kmain_stack);        /* this context becomes thread "kmain"; idle thread */
 	irq_enable();                   /* preemption from here on */
+	random_init();                  /* ChaCha20 CSPRNG seeded from RDSEED/RDRAND/TSC jitter */
+	rtc_init();                     /* wall clock from the CMOS RTC */
+	rootfs_mount(boot_info());      /* ext2 ramdisk at /, devfs, procfs */
+	syscall_init();                 /* SYSCALL/SYSRET, the Linux system call table */
+	proc_init();                    /* page faults, user exceptions, the OOM killer */
 
 	ktests = cmdline_get("ktest");
 	if (ktests)
 		ktest_run(ktests);      /* powers off */
-	log_info("kernel", "boot complete; nothing more to run yet: powering off");
-	power_off(true);
+	start_init();
+	for (;;)                        /* kmain's work is done: init runs the system */
+		timer_sleep_ns(1000000000ull * 3600);
 }
 
 void kmain(const struct boot_info *bi);

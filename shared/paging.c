@@ -226,3 +226,57 @@ int paging_protect(struct paging_ctx *ctx, uint64_t va, uint64_t flags)
 	*entry = (*entry & PTE_ADDR_MASK) | flags | PTE_PRESENT;
 	return 0;
 }
+
+/* Visits the leaves of the table at `level` that covers `base`. */
+static void visit_table(struct paging_ctx *ctx, uint64_t table_pa, unsigned level, uint64_t base,
+			uint64_t start, uint64_t end,
+			void (*fn)(void *, uint64_t, pte_t *, unsigned), void *arg)
+{
+	pte_t *table = paging_table(ctx, table_pa);
+	uint64_t size = pt_level_size(level);
+
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		uint64_t va = base + i * size;
+
+		if (level == PT_LEVELS && i >= 256)
+			va |= 0xffff000000000000ull; /* sign-extend the upper half */
+		if (va + size <= start || va >= end || !pte_is_present(table[i]))
+			continue;
+		if (pte_is_leaf(table[i], level))
+			fn(arg, va, &table[i], level);
+		else
+			visit_table(ctx, table[i] & PTE_ADDR_MASK, level - 1, va, start, end, fn, arg);
+	}
+}
+
+void paging_for_each_leaf(struct paging_ctx *ctx, uint64_t start, uint64_t end,
+			  void (*fn)(void *arg, uint64_t va, pte_t *entry, unsigned level),
+			  void *arg)
+{
+	if (start < end)
+		visit_table(ctx, ctx->pml4_pa, PT_LEVELS, 0, start, end, fn, arg);
+}
+
+static void free_below(struct paging_ctx *ctx, uint64_t table_pa, unsigned level,
+		       void (*free_table)(void *, uint64_t), void *arg)
+{
+	pte_t *table = paging_table(ctx, table_pa);
+
+	if (level > 1)
+		for (unsigned i = 0; i < PT_ENTRIES; i++)
+			if (pte_is_present(table[i]) && !pte_is_leaf(table[i], level))
+				free_below(ctx, table[i] & PTE_ADDR_MASK, level - 1, free_table, arg);
+	free_table(arg, table_pa);
+}
+
+void paging_free_subtrees(struct paging_ctx *ctx, unsigned first, unsigned last,
+			  void (*free_table)(void *arg, uint64_t pa), void *arg)
+{
+	pte_t *pml4 = paging_table(ctx, ctx->pml4_pa);
+
+	for (unsigned i = first; i <= last && i < PT_ENTRIES; i++) {
+		if (pte_is_present(pml4[i]) && !pte_is_leaf(pml4[i], PT_LEVELS))
+			free_below(ctx, pml4[i] & PTE_ADDR_MASK, PT_LEVELS - 1, free_table, arg);
+		pml4[i] = 0;
+	}
+}

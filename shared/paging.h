@@ -90,4 +90,22 @@ int paging_unmap(struct paging_ctx *ctx, uint64_t va, uint64_t *old_pa);
  */
 int paging_protect(struct paging_ctx *ctx, uint64_t va, uint64_t flags);
 
+/*
+ * Calls fn(arg, va, entry, level) for every present leaf whose page starts
+ * in [start, end) (level 1: 4 KiB, 2: 2 MiB, 3: 1 GiB), in address order,
+ * skipping absent tables whole. fn may rewrite *entry (the caller flushes
+ * the TLB). start and end must be page-aligned and canonical-ordered.
+ */
+void paging_for_each_leaf(struct paging_ctx *ctx, uint64_t start, uint64_t end,
+			  void (*fn)(void *arg, uint64_t va, pte_t *entry, unsigned level),
+			  void *arg);
+
+/*
+ * Frees every table below PML4 entries [first, last] through
+ * free_table(arg, pa) and clears those entries. The leaves' frames are
+ * the caller's business (visit them first).
+ */
+void paging_free_subtrees(struct paging_ctx *ctx, unsigned first, unsigned last,
+			  void (*free_table)(void *arg, uint64_t pa), void *arg);
+
 #endif /* SHARED_PAGING_H */

@@ -223,3 +223,8 @@ void *vmm_map_device(paddr_t pa, uint64_t size, uint64_t cache)
 			  PTE_WRITE | PTE_NX | PTE_GLOBAL | (cache ? cache : PTE_PCD)));
 	return (void *)(uintptr_t)(va.va + (pa.pa - base));
 }
+
+uint64_t vmm_kernel_root(void)
+{
+	return kernel_tables.pml4_pa;
+}

@@ -62,6 +62,9 @@ MUST_FLUSH struct tlb_flush vmm_protect(vaddr_t va, uint64_t pages, uint64_t fla
 /* Looks va up in the kernel tables: 0 with pa and leaf flags, or -ENOENT. */
 int vmm_translate(vaddr_t va, paddr_t *pa, uint64_t *flags);
 
+/* The kernel's own PML4 (kernel threads run on it). */
+uint64_t vmm_kernel_root(void);
+
 /* Reserves `pages` pages of kernel virtual space (never given back). */
 vaddr_t vmm_alloc_va(uint64_t pages);
 

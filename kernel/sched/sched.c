@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mm/kmalloc.h"
 #include "mm/kstack.h"
+#include "mm/vmm.h"
 #include "panic.h"
 #include "sched/sched.h"
 #include "sched/thread.h"
@@ -92,7 +93,12 @@ static void schedule_locked(struct runqueue *rq)
 	rq->switches++;
 	rq->current = next;
 	rq->last = prev;
-	this_cpu()->tss.rsp[0] = next->stack->top_va; /* kernel entry from user mode */
+	this_cpu()->tss.rsp[0] = next->stack->top_va; /* interrupts from user mode */
+	this_cpu()->syscall_rsp = next->stack->top_va; /* syscall_entry */
+	if (next->fs_base != prev->fs_base)
+		wrmsr(MSR_FS_BASE, next->fs_base);
+	if (next->cr3 != prev->cr3) /* 0: the kernel's tables */
+		write_cr3(next->cr3 ? next->cr3 : vmm_kernel_root());
 	fpu_save(&prev->fpu);
 	fpu_restore(&next->fpu);
 	context_switch(&prev->saved_rsp, next->saved_rsp);

@@ -33,6 +33,9 @@ struct thread {
 	int exit_code;
 	struct wait_queue exited; /* thread_join() waits here */
 	uint64_t switches;        /* times switched in */
+	void *proc;               /* struct process of a user thread, NULL for the kernel's */
+	uint64_t fs_base;         /* user TLS pointer (arch_prctl ARCH_SET_FS) */
+	uint64_t cr3;             /* page tables of its process; 0: the kernel's */
 	struct fpu_state fpu;     /* user-visible x87/SSE state, saved eagerly */
 };
 

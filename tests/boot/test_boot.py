@@ -24,7 +24,7 @@ def default_boot(tmp_path_factory):
 def test_boot_exits_with_success(default_boot):
     assert default_boot.exitstatus == EXIT_SUCCESS, default_boot.log[-3000:]
     assert "loader: exiting boot services" in default_boot.log
-    assert "kernel: boot complete" in default_boot.log
+    assert "kernel: power-off requested by pid 1 (init)" in default_boot.log
 
 
 def test_memmap_is_sorted_disjoint_and_consistent(default_boot):

@@ -4,7 +4,12 @@
 
 #include <stdint.h>
 
-#define MSR_EFER 0xc0000080u
+#define MSR_EFER    0xc0000080u
+#define MSR_STAR    0xc0000081u
+#define MSR_LSTAR   0xc0000082u
+#define MSR_FMASK   0xc0000084u
+#define MSR_FS_BASE 0xc0000100u
+#define EFER_SCE    (1ull << 0)
 #define EFER_NXE (1ull << 11)
 #define CR0_WP   (1ull << 16)
 

@@ -24,7 +24,12 @@ ISR v
 %endrep
 
 ; Builds struct trap_frame (kernel/arch/x86_64/trap.h) on the stack.
+; From user mode (CS RPL 3) it switches GS to the kernel's per-CPU base.
 isr_common:
+	test	byte [rsp + 24], 3	; the CPU-pushed CS
+	jz	.from_kernel
+	swapgs
+.from_kernel:
 	push	rax
 	push	rbx
 	push	rcx
@@ -43,6 +48,11 @@ isr_common:
 	cld
 	mov	rdi, rsp
 	call	trap_handler
+
+; Returns through the trap_frame at rsp (also the way a new process first
+; enters user mode: see ret_to_user).
+global trap_return
+trap_return:
 	pop	r15
 	pop	r14
 	pop	r13
@@ -59,7 +69,18 @@ isr_common:
 	pop	rbx
 	pop	rax
 	add	rsp, 16			; vector and error code
+	test	byte [rsp + 8], 3	; back to user mode: the user's GS
+	jz	.to_kernel
+	swapgs
+.to_kernel:
 	iretq
+
+; void ret_to_user(struct trap_frame *tf): leaves the kernel through tf.
+global ret_to_user
+ret_to_user:
+	cli
+	mov	rsp, rdi
+	jmp	trap_return
 
 section .rodata
 global isr_stubs

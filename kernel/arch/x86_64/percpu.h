@@ -31,11 +31,17 @@ struct tss {
 _Static_assert(sizeof(struct tss) == 104, "tss layout");
 
 struct cpu {
-	struct cpu *self; /* gs:0, so this_cpu() is one load */
+	struct cpu *self;     /* gs:0, so this_cpu() is one load */
+	uint64_t syscall_rsp; /* gs:8: kernel stack top of the running thread */
+	uint64_t user_rsp;    /* gs:16: user rsp, saved by syscall_entry */
 	uint32_t id;
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
 };
+
+/* syscall.asm and isr.asm use these offsets. */
+_Static_assert(__builtin_offsetof(struct cpu, syscall_rsp) == 8, "cpu layout");
+_Static_assert(__builtin_offsetof(struct cpu, user_rsp) == 16, "cpu layout");
 
 /* The calling CPU's state. Valid after percpu_init(). */
 static inline struct cpu *this_cpu(void)

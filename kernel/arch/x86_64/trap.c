@@ -39,6 +39,31 @@ static const char *const vector_names[32] = {
 };
 
 static const char *(*guard_owner)(uint64_t addr);
+static bool (*page_fault_hook)(struct trap_frame *tf, uint64_t addr);
+
+static bool (*user_exception_hook)(struct trap_frame *tf);
+static bool (*user_return_hook)(struct trap_frame *tf);
+
+void trap_set_page_fault_hook(bool (*hook)(struct trap_frame *tf, uint64_t addr))
+{
+	page_fault_hook = hook;
+}
+
+void trap_set_user_exception_hook(bool (*hook)(struct trap_frame *tf))
+{
+	user_exception_hook = hook;
+}
+
+void trap_set_user_return_hook(bool (*hook)(struct trap_frame *tf))
+{
+	user_return_hook = hook;
+}
+
+void trap_user_return(struct trap_frame *tf)
+{
+	if (user_return_hook && (tf->cs & 3) == 3)
+		user_return_hook(tf);
+}
 
 void trap_set_guard_lookup(const char *(*lookup)(uint64_t addr))
 {
@@ -77,6 +102,15 @@ void trap_handler(struct trap_frame *tf)
 
 	if (tf->vector >= 32) {
 		irq_dispatch(tf);
+		trap_user_return(tf);
+		return;
+	}
+	if (tf->vector == 14 && page_fault_hook && page_fault_hook(tf, read_cr2())) {
+		trap_user_return(tf);
+		return; /* resolved (demand paging, a user copy's fixup, a signal) */
+	}
+	if (tf->vector != 14 && user_exception_hook && user_exception_hook(tf)) {
+		trap_user_return(tf);
 		return;
 	}
 	name = vector_names[tf->vector];

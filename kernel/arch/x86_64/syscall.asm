@@ -1,0 +1,67 @@
+; SYSCALL entry: build a struct trap_frame on the thread's kernel stack,
+; call syscall_dispatch, return with SYSRET (or IRETQ when it says so).
+
+bits 64
+section .text
+
+%define USER_CS 0x2b
+%define USER_SS 0x23
+
+extern syscall_dispatch
+extern trap_return
+global syscall_entry
+syscall_entry:
+	swapgs
+	mov	[gs:16], rsp		; the user's stack pointer
+	mov	rsp, [gs:8]		; this thread's kernel stack
+	push	USER_SS
+	push	qword [gs:16]
+	push	r11			; user rflags
+	push	USER_CS
+	push	rcx			; user rip
+	push	0			; error code
+	push	0x100			; vector: "system call"
+	push	rax
+	push	rbx
+	push	rcx
+	push	rdx
+	push	rsi
+	push	rdi
+	push	rbp
+	push	r8
+	push	r9
+	push	r10
+	push	r11
+	push	r12
+	push	r13
+	push	r14
+	push	r15
+	cld
+	sti
+	mov	rdi, rsp
+	call	syscall_dispatch	; nonzero: return with iretq (full frame)
+	cli
+	test	eax, eax
+	jnz	trap_return
+	pop	r15
+	pop	r14
+	pop	r13
+	pop	r12
+	pop	r11
+	pop	r10
+	pop	r9
+	pop	r8
+	pop	rbp
+	pop	rdi
+	pop	rsi
+	pop	rdx
+	pop	rcx
+	pop	rbx
+	pop	rax
+	add	rsp, 16			; vector, error code
+	pop	rcx			; rip
+	add	rsp, 8			; cs
+	pop	r11			; rflags
+	pop	rsp			; user rsp (interrupts are off; NMIs use IST)
+	swapgs
+	o64 sysret

@@ -1,0 +1,453 @@
+/* Processes: creation by fork, exit and reaping, kills and the OOM killer. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
+#include "arch/x86_64/trap.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "log.h"
+#include "mm/aspace.h"
+#include "mm/kmalloc.h"
+#include "panic.h"
+#include "proc/exec.h"
+#include "proc/process.h"
+#include "proc/signal.h"
+#include "proc/uaccess.h"
+#include "sched/sched.h"
+#include "sched/thread.h"
+
+#define PROC_MAX 4096 /* all processes, zombies included */
+#define WNOHANG  1
+
+/* proc_lock protects all_procs, every parent/children/sibling link,
+ * state, exit_status and proc_total. */
+static struct spinlock proc_lock = SPINLOCK_INIT("proc");
+static struct list_node all_procs = LIST_INIT(all_procs);
+static uint32_t next_pid = 1, proc_total;
+static struct process *init_proc;
+
+void ret_to_user(struct trap_frame *tf) __attribute__((noreturn));
+
+struct process *proc_current(void)
+{
+	struct thread *t = thread_current();
+
+	return t ? t->proc : NULL;
+}
+
+struct process *proc_find(uint32_t pid)
+{
+	struct process *p, *found = NULL;
+
+	spin_lock(&proc_lock);
+	list_for_each_entry(p, &all_procs, all_node)
+		if (p->pid == pid) {
+			found = p;
+			break;
+		}
+	spin_unlock(&proc_lock);
+	return found;
+}
+
+void proc_for_each(void (*fn)(struct process *p, void *ctx), void *ctx)
+{
+	struct process *p;
+
+	spin_lock(&proc_lock);
+	list_for_each_entry(p, &all_procs, all_node)
+		fn(p, ctx);
+	spin_unlock(&proc_lock);
+}
+
+/* A new process with a pid, linked under parent (NULL for init). */
+static struct process *proc_alloc(struct process *parent)
+{
+	struct process *p;
+
+	spin_lock(&proc_lock);
+	if (proc_total >= PROC_MAX) {
+		spin_unlock(&proc_lock);
+		return NULL;
+	}
+	proc_total++;
+	spin_unlock(&proc_lock);
+	p = kzalloc(sizeof(*p));
+	list_init(&p->children);
+	wait_queue_init(&p->child_exit, "child-exit");
+	p->cred.umask = 022;
+	spin_lock(&proc_lock);
+	p->pid = next_pid++;
+	p->parent = parent;
+	if (parent)
+		list_push_back(&parent->children, &p->sibling);
+	list_push_back(&all_procs, &p->all_node);
+	spin_unlock(&proc_lock);
+	return p;
+}
+
+static void proc_free(struct process *p)
+{
+	spin_lock(&proc_lock);
+	list_remove(&p->all_node);
+	proc_total--;
+	spin_unlock(&proc_lock);
+	kfree(p);
+}
+
+/* Makes the calling thread p's thread and enters user mode through tf. */
+static __attribute__((noreturn)) void enter_user(struct process *p, struct trap_frame *tf)
+{
+	struct thread *self = thread_current();
+
+	irq_disable();
+	self->proc = p;
+	self->fs_base = p->fs_base;
+	self->cr3 = aspace_root(p->as);
+	wrmsr(MSR_FS_BASE, p->fs_base);
+	aspace_activate(p->as);
+	ret_to_user(tf);
+}
+
+/* ---- fork ------------------------------------------------------------------ */
+
+struct fork_start {
+	struct process *child;
+	struct trap_frame tf;
+};
+
+static void fork_child_entry(void *arg)
+{
+	struct fork_start start = *(struct fork_start *)arg;
+
+	kfree(arg);
+	enter_user(start.child, &start.tf);
+}
+
+long proc_fork(const struct trap_frame *tf)
+{
+	struct process *parent = proc_current(), *child = proc_alloc(parent);
+	struct fork_start *start;
+
+	if (!child)
+		return -EAGAIN;
+	child->as = aspace_clone(parent->as);
+	if (!child->as) {
+		spin_lock(&proc_lock);
+		list_remove(&child->sibling);
+		spin_unlock(&proc_lock);
+		proc_free(child);
+		return -ENOMEM;
+	}
+	child->fds = fdtable_clone(parent->fds);
+	child->cwd = parent->cwd;
+	child->root = parent->root;
+	vnode_get(child->cwd);
+	vnode_get(child->root);
+	child->cred = parent->cred;
+	child->pgid = parent->pgid;
+	child->sid = parent->sid;
+	child->fs_base = thread_current()->fs_base;
+	memcpy(child->name, parent->name, sizeof(child->name));
+	memcpy(child->exe, parent->exe, sizeof(child->exe));
+	signal_fork(child, parent);
+	start = kmalloc(sizeof(*start));
+	start->child = child;
+	start->tf = *tf;
+	start->tf.rax = 0; /* fork returns 0 in the child */
+	child->thread = thread_create(child->name, fork_child_entry, start);
+	return child->pid;
+}
+
+/* ---- exit and wait ------------------------------------------------------------ */
+
+void proc_exit(int wait_status)
+{
+	struct process *p = proc_current(), *c, *tmp;
+	struct thread *self = thread_current();
+	struct aspace *as = p->as;
+
+	if (p == init_proc)
+		panic("init (pid 1) exited with status %#x", wait_status);
+	fdtable_put(p->fds);
+	p->fds = NULL;
+	vnode_put(p->cwd);
+	vnode_put(p->root);
+	irq_disable(); /* no switch may land on the tables freed below */
+	self->cr3 = 0;
+	aspace_activate(NULL);
+	irq_enable();
+	p->as = NULL;
+	aspace_destroy(as);
+
+	spin_lock(&proc_lock);
+	list_for_each_entry_safe(c, tmp, &p->children, sibling) { /* orphans go to init */
+		list_remove(&c->sibling);
+		c->parent = init_proc;
+		list_push_back(&init_proc->children, &c->sibling);
+	}
+	p->exit_status = wait_status;
+	p->state = PROC_ZOMBIE;
+	spin_unlock(&proc_lock);
+	wake_up_all(&init_proc->child_exit);
+	if (p->parent) {
+		signal_send(p->parent, SIGCHLD);
+		wake_up_all(&p->parent->child_exit);
+	}
+	thread_exit(0);
+}
+
+struct wait_args {
+	struct process *self;
+	int pid;
+};
+
+/* A matching zombie child, or NULL; proc_lock held. */
+static struct process *zombie_child(struct process *self, int pid, bool *any)
+{
+	struct process *c;
+
+	*any = false;
+	list_for_each_entry(c, &self->children, sibling) {
+		if (pid > 0 && c->pid != (uint32_t)pid)
+			continue;
+		if (pid == 0 && c->pgid != self->pgid)
+			continue;
+		if (pid < -1 && c->pgid != (uint32_t)-pid)
+			continue;
+		*any = true;
+		if (c->state == PROC_ZOMBIE)
+			return c;
+	}
+	return NULL;
+}
+
+static bool child_ready(void *arg)
+{
+	struct wait_args *w = arg;
+	bool any;
+
+	return zombie_child(w->self, w->pid, &any) != NULL || !any ||
+	       signal_pending(w->self);
+}
+
+long proc_wait(int pid, int *status, int options)
+{
+	struct process *self = proc_current(), *z;
+	struct wait_args w = { self, pid };
+	bool any;
+	long reaped;
+
+	for (;;) {
+		spin_lock(&proc_lock);
+		z = zombie_child(self, pid, &any);
+		if (z)
+			list_remove(&z->sibling);
+		spin_unlock(&proc_lock);
+		if (z)
+			break;
+		if (!any)
+			return -ECHILD;
+		if (options & WNOHANG)
+			return 0;
+		if (signal_pending(self))
+			return -EINTR;
+		wait_until(&self->child_exit, child_ready, &w);
+	}
+	thread_join(z->thread); /* frees its kernel stack */
+	if (status)
+		*status = z->exit_status;
+	reaped = z->pid;
+	proc_free(z);
+	return reaped;
+}
+
+/* ---- kills and the OOM killer ------------------------------------------------------- */
+
+void proc_kill(struct process *p, int sig)
+{
+	p->kill_signal = sig;
+	__atomic_store_n(&p->killed, true, __ATOMIC_RELEASE);
+}
+
+void proc_check_pending(void)
+{
+	struct process *p = proc_current();
+
+	if (p && __atomic_load_n(&p->killed, __ATOMIC_ACQUIRE))
+		proc_exit(p->kill_signal);
+}
+
+struct oom_pick {
+	struct process *victim;
+	uint64_t rss;
+};
+
+static void oom_consider(struct process *p, void *ctx)
+{
+	struct oom_pick *pick = ctx;
+
+	/* Never init, never the dead; the kernel is not a process. */
+	if (p->pid == 1 || p->state != PROC_ALIVE || p->killed || !p->as)
+		return;
+	if (p->as->rss_pages > pick->rss) {
+		pick->victim = p;
+		pick->rss = p->as->rss_pages;
+	}
+}
+
+/*
+ * Score: resident private pages (largest dies), never init. The victim's
+ * memory is reaped at once unless it is the caller, whose own fault then
+ * fails and kills it. Returns true if memory was freed.
+ */
+static bool oom_kill(void)
+{
+	struct oom_pick pick = { NULL, 0 };
+
+	proc_for_each(oom_consider, &pick);
+	if (!pick.victim)
+		return false;
+	log_err("oom", "killed pid %u (%s) rss %lu KiB", pick.victim->pid, pick.victim->name,
+		(unsigned long)pick.rss * 4);
+	kprintf("oom: killed pid %u (%s) rss %lu KiB\n", pick.victim->pid, pick.victim->name,
+		(unsigned long)pick.rss * 4);
+	proc_kill(pick.victim, SIGKILL);
+	if (pick.victim == proc_current())
+		return false;
+	aspace_reap(pick.victim->as);
+	return true;
+}
+
+/* ---- faults from user mode ------------------------------------------------------------- */
+
+static const char *fault_cause(uint64_t error)
+{
+	if (error & 16)
+		return error & 1 ? "execute of a non-executable page" : "execute of an unmapped address";
+	if (error & 2)
+		return error & 1 ? "write to a read-only page" : "write to an unmapped address";
+	return error & 1 ? "read of a protected page" : "read of an unmapped address";
+}
+
+/* The page-fault hook: demand paging and COW, then user copies, then death. */
+static bool page_fault(struct trap_frame *tf, uint64_t addr)
+{
+	struct process *p = proc_current();
+	bool user = (tf->cs & 3) == 3;
+	int err = -EFAULT;
+
+	if (!p)
+		return false; /* a kernel thread: nothing of ours */
+	if (addr < USER_SPACE_LIMIT && p->as) {
+		if (tf->rflags & (1u << 9))
+			irq_enable();
+		err = aspace_fault(p->as, addr, tf->error);
+		irq_disable();
+		if (!err)
+			return true;
+	}
+	if (!user)
+		return uaccess_fixup(tf); /* a system call was given a bad pointer */
+	if (err == -ENOMEM || p->killed) {
+		log_err("oom", "pid %u (%s): no memory for a page at %#lx", p->pid, p->name,
+			(unsigned long)addr);
+		proc_exit(SIGKILL);
+	}
+	log_info("fault", "pid %u (%s): SIGSEGV at %#lx (%s), rip %#lx", p->pid, p->name,
+		 (unsigned long)addr, fault_cause(tf->error), (unsigned long)tf->rip);
+	signal_fault(tf, SIGSEGV, addr);
+	return true;
+}
+
+/* Other exceptions in user mode become signals. */
+static bool user_exception(struct trap_frame *tf)
+{
+	struct process *p = proc_current();
+	int sig;
+
+	if (!p || (tf->cs & 3) != 3)
+		return false;
+	switch (tf->vector) {
+	case 0: case 16: case 19: sig = SIGFPE; break;
+	case 1: case 3: sig = SIGTRAP; break;
+	case 6: sig = SIGILL; break;
+	case 17: sig = SIGBUS; break;
+	default: sig = SIGSEGV; break;
+	}
+	log_info("fault", "pid %u (%s): %s at rip %#lx (vector %lu)", p->pid, p->name,
+		 signal_name(sig), (unsigned long)tf->rip, (unsigned long)tf->vector);
+	signal_fault(tf, sig, tf->rip);
+	return true;
+}
+
+void proc_init(void)
+{
+	trap_set_page_fault_hook(page_fault);
+	trap_set_user_exception_hook(user_exception);
+	trap_set_user_return_hook(signal_deliver);
+	aspace_set_oom_handler(oom_kill);
+}
+
+/* ---- init ----------------------------------------------------------------------------------- */
+
+struct init_start {
+	const char *path;
+	const char *const *argv, *const *envp;
+	int err;
+	struct wait_queue started;
+	bool done;
+};
+
+static bool init_done(void *arg)
+{
+	return ((struct init_start *)arg)->done;
+}
+
+static void init_entry(void *arg)
+{
+	struct init_start *s = arg;
+	struct process *p = init_proc;
+	struct trap_frame tf = { 0 };
+	struct file *console;
+	int err;
+
+	thread_current()->proc = p;
+	err = vfs_open(p->root, p->cwd, "/dev/console", O_RDWR, 0, &p->cred, &console);
+	if (!err) {
+		fd_install(p->fds, console, 0, false);
+		fd_dup_to(p->fds, 0, 1, false);
+		fd_dup_to(p->fds, 0, 2, false);
+	} else {
+		log_warn("init", "no /dev/console (%s): init starts without stdin/stdout/stderr",
+			 errno_name(err));
+	}
+	err = exec_kernel_args(p, s->path, s->argv, s->envp, &tf);
+	s->err = err;
+	s->done = true;
+	wake_up_all(&s->started);
+	if (err)
+		thread_exit(err);
+	enter_user(p, &tf);
+}
+
+int proc_start_init(const char *path, const char *const argv[], const char *const envp[])
+{
+	struct init_start s = { .path = path, .argv = argv, .envp = envp };
+	struct process *p = proc_alloc(NULL);
+
+	init_proc = p;
+	p->as = aspace_create();
+	p->fds = fdtable_create();
+	p->root = vfs_root();
+	p->cwd = vfs_root();
+	p->pgid = p->sid = p->pid;
+	wait_queue_init(&s.started, "init-start");
+	p->thread = thread_create("init", init_entry, &s);
+	wait_until(&s.started, init_done, &s);
+	if (s.err) {
+		log_err("init", "cannot execute %s: %s", path, errno_name(s.err));
+		thread_join(p->thread);
+		init_proc = NULL;
+		return s.err;
+	}
+	return 0;
+}

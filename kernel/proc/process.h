@@ -1,0 +1,94 @@
+/* Processes: a thread with an address space, files, a cwd and credentials. */
+#ifndef PROC_PROCESS_H
+#define PROC_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fs/vfs.h"
+#include "lib/list.h"
+#include "sched/wait.h"
+
+struct aspace;
+struct thread;
+
+#define PROC_NAME_MAX 16  /* like Linux's comm, with the NUL */
+#define PROC_EXE_MAX  256
+
+enum proc_state { PROC_ALIVE, PROC_ZOMBIE };
+
+/*
+ * One process = one thread today (threads of a process come later; the
+ * fields that are per-thread then move to struct thread).
+ *
+ * Locking: proc_lock (process.c) protects the process tree (parent,
+ * children, sibling), state, exit_status and the pid table. The fields
+ * only the process itself changes (cwd, fds, as, cred...) need no lock
+ * while it is single-threaded.
+ */
+struct process {
+	uint32_t pid;
+	uint32_t pgid, sid;
+	struct process *parent;
+	struct list_node children;   /* struct process.sibling */
+	struct list_node sibling;
+	struct list_node all_node;   /* all processes */
+	enum proc_state state;
+	int exit_status;             /* wait status, as wait4 reports it */
+	struct wait_queue child_exit; /* the parent waits here for children */
+
+	struct thread *thread;
+	struct aspace *as;
+	struct fdtable *fds;
+	struct vnode *cwd, *root;
+	struct cred cred;
+	char name[PROC_NAME_MAX];    /* the program's base name */
+	char exe[PROC_EXE_MAX];      /* the path it was executed as */
+	uint64_t clear_child_tid;    /* set_tid_address */
+	uint64_t fs_base;            /* arch_prctl(ARCH_SET_FS) */
+	bool killed;                 /* a fatal signal is pending (the OOM killer...) */
+	int kill_signal;
+};
+
+/* The process of the calling thread, or NULL for a kernel thread. */
+struct process *proc_current(void);
+
+/* Looks a live or zombie process up by pid (no reference is taken: valid
+ * while the caller holds off reaping, e.g. for the current process tree). */
+struct process *proc_find(uint32_t pid);
+
+/*
+ * Starts the first user program: pid 1 running `path` with argv/envp,
+ * stdin/stdout/stderr on /dev/console. Returns 0 or a negative errno
+ * (with a log line) if the program cannot be executed.
+ */
+int proc_start_init(const char *path, const char *const argv[], const char *const envp[]);
+
+/* fork(): a copy of the caller (copy-on-write memory, shared open files).
+ * Returns the child's pid or -ENOMEM/-EAGAIN; the child returns 0 from
+ * the system call. */
+struct trap_frame;
+long proc_fork(const struct trap_frame *tf);
+
+/* Ends the calling process with a wait status (status << 8, or a signal
+ * number for a death by signal). Never returns. */
+__attribute__((noreturn)) void proc_exit(int wait_status);
+
+/* wait4(): pid -1 any child, > 0 that child. Returns the pid reaped, 0
+ * with WNOHANG when nothing is ready, -ECHILD, -EINTR. */
+long proc_wait(int pid, int *status, int options);
+
+/* Kills p with signal sig (SIGKILL semantics today: it dies the next time
+ * it returns to user mode or sleeps interruptibly). */
+void proc_kill(struct process *p, int sig);
+
+/* Called on every return to user mode: dies if killed. */
+void proc_check_pending(void);
+
+/* Installs the page-fault, user-exception and OOM hooks. */
+void proc_init(void);
+
+/* Calls fn for each process (pid order), under proc_lock: fn must not sleep. */
+void proc_for_each(void (*fn)(struct process *p, void *ctx), void *ctx);
+
+#endif

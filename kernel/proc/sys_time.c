@@ -1,0 +1,221 @@
+/* System calls about time, randomness and the system: clocks, sleeps, uname, sysinfo. */
+#include "arch/x86_64/time.h"
+#include "dev/random.h"
+#include "dev/rtc.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+#include "proc/process.h"
+#include "proc/signal.h"
+#include "proc/syscall.h"
+#include "proc/uaccess.h"
+#include "sched/sched.h"
+#include "sched/timer.h"
+
+struct timespec64 {
+	int64_t sec, nsec;
+};
+
+enum { CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2,
+       CLOCK_THREAD_CPUTIME_ID = 3, CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5,
+       CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7, TIMER_ABSTIME = 1 };
+
+/* The value of a clock, or -EINVAL for one this kernel does not have. */
+static int clock_read(uint64_t id, struct timespec64 *ts)
+{
+	uint64_t ns;
+
+	switch (id) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE: {
+		struct vtime t = rtc_now();
+
+		ts->sec = t.sec;
+		ts->nsec = t.nsec;
+		return 0;
+	}
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+	case CLOCK_PROCESS_CPUTIME_ID: /* no CPU-time accounting yet: elapsed time */
+	case CLOCK_THREAD_CPUTIME_ID:
+		ns = time_since_boot_ns();
+		ts->sec = (int64_t)(ns / 1000000000);
+		ts->nsec = (int64_t)(ns % 1000000000);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+SYSCALL(228, clock_gettime)
+{
+	struct timespec64 ts;
+	int err = clock_read(a0, &ts);
+
+	return err ? err : copy_to_user((void *)a1, &ts, sizeof(ts));
+}
+
+SYSCALL(229, clock_getres)
+{
+	struct timespec64 ts, res = { 0, 1 };
+	int err = clock_read(a0, &ts);
+
+	if (err)
+		return err;
+	return a1 ? copy_to_user((void *)a1, &res, sizeof(res)) : 0;
+}
+
+SYSCALL(96, gettimeofday)
+{
+	struct timespec64 ts;
+	struct { int64_t sec, usec; } tv;
+
+	clock_read(CLOCK_REALTIME, &ts);
+	tv.sec = ts.sec;
+	tv.usec = ts.nsec / 1000;
+	if (a0 && copy_to_user((void *)a0, &tv, sizeof(tv)))
+		return -EFAULT;
+	if (a1) { /* struct timezone: UTC */
+		static const int32_t tz[2];
+
+		if (copy_to_user((void *)a1, tz, sizeof(tz)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+SYSCALL(201, time)
+{
+	int64_t t = rtc_now().sec;
+
+	if (a0 && copy_to_user((void *)a0, &t, sizeof(t)))
+		return -EFAULT;
+	return t;
+}
+
+/* Sleeps until the monotonic deadline; wakes early only for a kill. */
+static long sleep_until(uint64_t deadline)
+{
+	while (time_since_boot_ns() < deadline) {
+		if (signal_pending(proc_current()))
+			return -EINTR;
+		timer_sleep_until(deadline);
+	}
+	return 0;
+}
+
+static long read_timespec(uint64_t uptr, uint64_t *ns)
+{
+	struct timespec64 ts;
+
+	if (copy_from_user(&ts, (const void *)uptr, sizeof(ts)))
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
+		return -EINVAL;
+	*ns = ts.sec > 100000000000ll ? UINT64_MAX / 2 : (uint64_t)ts.sec * 1000000000 + (uint64_t)ts.nsec;
+	return 0;
+}
+
+SYSCALL(35, nanosleep)
+{
+	uint64_t ns;
+	long err = read_timespec(a0, &ns);
+
+	return err ? err : sleep_until(time_since_boot_ns() + ns);
+}
+
+SYSCALL(230, clock_nanosleep)
+{
+	struct timespec64 now;
+	uint64_t ns, deadline;
+	long err = clock_read(a0, &now);
+
+	if (!err)
+		err = read_timespec(a2, &ns);
+	if (err)
+		return err;
+	deadline = time_since_boot_ns() + ns;
+	if (a1 & TIMER_ABSTIME) { /* convert the absolute time on clock a0 */
+		uint64_t clock_now = (uint64_t)now.sec * 1000000000 + (uint64_t)now.nsec;
+
+		deadline = ns <= clock_now ? 0 : time_since_boot_ns() + (ns - clock_now);
+	}
+	return sleep_until(deadline);
+}
+
+SYSCALL(24, sched_yield)
+{
+	sched_yield();
+	return 0;
+}
+
+SYSCALL(318, getrandom)
+{
+	uint8_t chunk[256];
+	uint64_t done = 0, n = a1 > 0x1ffffff ? 0x1ffffff : a1;
+
+	if (a2 & ~7ull) /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
+		return -EINVAL;
+	while (done < n) {
+		uint64_t k = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+
+		random_get_bytes(chunk, k);
+		if (copy_to_user((uint8_t *)a0 + done, chunk, k))
+			return done ? (long)done : -EFAULT;
+		done += k;
+	}
+	return (long)done;
+}
+
+/* struct utsname: six 65-byte fields. glibc refuses to start on a kernel
+ * "too old", so the release looks like a recent Linux. */
+SYSCALL(63, uname)
+{
+	char u[6][65];
+
+	memset(u, 0, sizeof(u));
+	memcpy(u[0], "Linux", 5);
+	memcpy(u[1], "kernel", 6);
+	memcpy(u[2], "6.1.0-kernel", 12);
+	memcpy(u[3], "#1 SMP", 6);
+	memcpy(u[4], "x86_64", 6);
+	memcpy(u[5], "(none)", 6);
+	return copy_to_user((void *)a0, u, sizeof(u));
+}
+
+struct count_ctx {
+	uint16_t procs;
+};
+
+static void count_proc(struct process *p, void *ctx)
+{
+	((struct count_ctx *)ctx)->procs++;
+}
+
+SYSCALL(99, sysinfo)
+{
+	struct {
+		int64_t uptime;
+		uint64_t loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+		uint16_t procs, pad;
+		uint32_t pad2;
+		uint64_t totalhigh, freehigh;
+		uint32_t mem_unit;
+		char reserved[4];
+	} info;
+	struct pmm_stats st;
+	struct count_ctx c = { 0 };
+
+	_Static_assert(sizeof(info) == 112, "struct sysinfo layout");
+	memset(&info, 0, sizeof(info));
+	pmm_get_stats(&st);
+	proc_for_each(count_proc, &c);
+	info.uptime = (int64_t)(time_since_boot_ns() / 1000000000);
+	info.totalram = st.managed * 4096;
+	info.freeram = st.free * 4096;
+	info.procs = c.procs;
+	info.mem_unit = 1;
+	return copy_to_user((void *)a0, &info, sizeof(info));
+}
