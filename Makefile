@@ -135,7 +135,7 @@ include user/user.mk
 # ---------------------------------------------------------------- ramdisk
 ROOTFS_FILES := $(shell find fs -type f -o -type l)
 
-$(B)/ramdisk.img: $(ROOTFS_FILES) $(USER_BINS) | $(B)/.deps-build
+$(B)/ramdisk.img: $(ROOTFS_FILES) $(USER_BINS) $(wildcard tests/data/elf-bad/*) | $(B)/.deps-build
 	@echo "  EXT2    $@"
 	$(Q)rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
 	$(Q)cp -a fs/. $(B)/rootfs/
@@ -143,6 +143,9 @@ $(B)/ramdisk.img: $(ROOTFS_FILES) $(USER_BINS) | $(B)/.deps-build
 	$(Q)chmod 1777 $(B)/rootfs/tmp
 	$(Q)cp $(USER_BINS) $(B)/rootfs/bin/
 	$(Q)mv $(B)/rootfs/bin/init $(B)/rootfs/sbin/init
+	$(Q)mkdir -p $(B)/rootfs/usr/share/elf-bad
+	$(Q)cp tests/data/elf-bad/*_* $(B)/rootfs/usr/share/elf-bad/
+	$(Q)chmod 755 $(B)/rootfs/usr/share/elf-bad/*
 	$(Q)kib=$$(( $$(du -sk --apparent-size $(B)/rootfs | cut -f1) * 2 + $(RAMDISK_FREE) + 1024 )); \
 	rm -f $@; mke2fs -q -t ext2 -b 4096 -L root -E root_owner=0:0 -d $(B)/rootfs $@ $${kib}k
 	$(Q)e2fsck -fn $@ >/dev/null

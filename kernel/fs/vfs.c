@@ -614,13 +614,11 @@ static int64_t rw_at(struct file *f, uint64_t off, struct uio *u, bool write)
 		return -EINVAL;
 	if (u->resid == 0)
 		return 0;
-	/* Regular files serialise on their filesystem; devices and pipes
-	 * block on their own and must not hold the mount lock meanwhile. */
-	if (!S_ISREG(vn->mode))
-		return op(vn, f, off, u);
-	mutex_lock(&vn->mnt->lock);
+	/* No mount lock here: a copy to user memory may fault on a page of a
+	 * file (a program's own data), and reading that page must not wait
+	 * for this call. Filesystems serialise their data paths themselves
+	 * (ext2 has its own lock; devices and pipes block on their own). */
 	n = op(vn, f, off, u);
-	mutex_unlock(&vn->mnt->lock);
 	return n;
 }
 

@@ -21,7 +21,8 @@
  *    VFS_SYMLINK_MAX), trailing slashes;
  *  - a struct file is one open(): a vnode, an offset and flags, shared by
  *    dup() and fork(); a struct fdtable maps descriptors to files.
- * Every file operation of one mount runs under that mount's mutex.
+ * Every file operation of one mount runs under that mount's mutex, except
+ * read and write (see struct vnode_ops).
  *
  * Types, flags and error numbers are Linux's: they cross to user space.
  */
@@ -139,9 +140,13 @@ struct vfs_dirent {
 /*
  * What a filesystem implements. Unneeded operations are NULL (the VFS
  * answers -EPERM, -ENOTDIR, -EINVAL ... as Linux would). Directory
- * operations get the parent vnode and a name that is not "." or "..",
+ * operations get the parent vnode and a name without '/' (lookup may get
+ * ".." from the VFS; the others never get "." or ".."),
  * 1..VFS_NAME_MAX bytes, without '/'. Returned vnodes carry a reference.
  * All return 0 or a negative errno; read/write return a byte count.
+ * Every operation runs under the mount's mutex except read and write,
+ * which must serialise themselves: their user copies may fault on pages
+ * of files, whose reading must not wait for the mutex.
  */
 struct vnode_ops {
 	int (*lookup)(struct vnode *dir, const char *name, size_t len, struct vnode **out);

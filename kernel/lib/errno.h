@@ -40,6 +40,7 @@
 #define ENOTEMPTY    39
 #define ELOOP        40
 #define ENOTSUP      95
+#define EOPNOTSUPP   ENOTSUP /* the same number on Linux */
 #define ETIMEDOUT    110
 #define EUCLEAN      117
 

@@ -52,8 +52,12 @@ static void free_table(void *arg, uint64_t pa)
 	pmm_free(PA(pa), 0);
 }
 
+/* PROT_NONE keeps the frame mapped for the kernel only: user accesses
+ * fault, and the data is there again when access is restored. */
 static uint64_t pte_flags(uint32_t prot, bool writable)
 {
+	if (!(prot & (VMR_READ | VMR_WRITE | VMR_EXEC)))
+		return PTE_NX;
 	return PTE_USER | (writable ? PTE_WRITE : 0) | ((prot & VMR_EXEC) ? 0 : PTE_NX);
 }
 
@@ -114,6 +118,7 @@ struct aspace *aspace_create(void)
 		memset(phys_to_virt(zero_frame), 0, FRAME_SIZE);
 	}
 	mutex_init(&as->lock, "aspace");
+	as->refcount = 1;
 	vmr_init(&as->map, &region_ops);
 	as->pt = (struct paging_ctx){ .alloc_table = alloc_table, .table_ptr = table_ptr };
 	if (paging_init(&as->pt)) {
@@ -172,6 +177,17 @@ void aspace_destroy(struct aspace *as)
 	mutex_unlock(&as->lock);
 	pmm_free(PA(as->pt.pml4_pa), 0);
 	kfree(as);
+}
+
+void aspace_get(struct aspace *as)
+{
+	__atomic_add_fetch(&as->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void aspace_put(struct aspace *as)
+{
+	if (as && __atomic_sub_fetch(&as->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		aspace_destroy(as);
 }
 
 void aspace_reap(struct aspace *as)

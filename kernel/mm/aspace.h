@@ -38,6 +38,7 @@ struct aspace {
 	struct paging_ctx pt;     /* user half: this address space's own tables */
 	uint64_t rss_pages;       /* private frames mapped (the zero frame excluded) */
 	uint64_t heap_start, brk;
+	uint32_t refcount;        /* processes using it: vfork shares it */
 };
 
 /* The kernel's PML4 entries (the upper half) are copied into each new one:
@@ -45,6 +46,10 @@ struct aspace {
  * out of memory. */
 struct aspace *aspace_create(void);
 void aspace_destroy(struct aspace *as);
+
+/* vfork: another user of the same address space; the last put destroys it. */
+void aspace_get(struct aspace *as);
+void aspace_put(struct aspace *as);
 
 /* Loads as's page tables (NULL: the kernel's). */
 void aspace_activate(struct aspace *as);

@@ -5,15 +5,18 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "log.h"
+#include "panic.h"
 #include "mm/addr.h"
 #include "mm/aspace.h"
 #include "mm/kmalloc.h"
 #include "proc/exec.h"
+#include "proc/signal.h"
 #include "proc/uaccess.h"
 #include "sched/thread.h"
 #include "shared/elf64.h"
 
 #define HEADERS_MAX (64 * 1024) /* ELF header + program headers read at most */
+#define AUXV_PAIRS  19          /* the auxv entries build_stack writes, AT_NULL included */
 
 /* auxv keys (Linux values). */
 enum {
@@ -157,12 +160,12 @@ static int read_headers(struct image *im, const char *path)
 	}
 	err = elf64_check(im->headers, im->size, &policy, &im->elf, &e);
 	if (err) {
-		if (e.phdr_index >= 0)
-			log_info("exec", "%s: program header %d: %s", path, e.phdr_index,
-				 elf64_strerror(err));
-		else if (e.code == -ELF64_E_INTERP)
+		if (e.code == -ELF64_E_INTERP)
 			log_info("exec", "%s: needs a dynamic linker (PT_INTERP): only static programs run",
 				 path);
+		else if (e.phdr_index >= 0)
+			log_info("exec", "%s: program header %d: %s", path, e.phdr_index,
+				 elf64_strerror(err));
 		else
 			log_info("exec", "%s: %s", path, elf64_strerror(err));
 		return -ENOEXEC;
@@ -243,8 +246,8 @@ static int build_stack(struct image *im, struct aspace *as, struct process *p, c
 	sp -= args->used;
 	strings = sp;
 	sp &= ~15ull;
-	/* argc, argv[], NULL, envp[], NULL, auxv pairs (18 entries) */
-	nwords = 1 + args->argc + 1 + args->envc + 1 + 2 * 18;
+	/* argc, argv[], NULL, envp[], NULL, auxv pairs */
+	nwords = 1 + args->argc + 1 + args->envc + 1 + 2 * AUXV_PAIRS;
 	if (sp - nwords * 8 < USER_STACK_TOP - USER_STACK_SIZE / 2)
 		return -E2BIG;
 	sp -= nwords * 8;
@@ -283,6 +286,8 @@ static int build_stack(struct image *im, struct aspace *as, struct process *p, c
 		AUX(AT_EXECFN, execfn_va);
 		AUX(AT_NULL, 0);
 #undef AUX
+		if (k != 2 * AUXV_PAIRS)
+			panic("build_stack: %u auxv words written, %u reserved", k, 2 * AUXV_PAIRS);
 	}
 	err = aspace_copy_in(as, sp, words, nwords * 8);
 	if (!err)
@@ -362,13 +367,27 @@ int exec_load(struct process *p, const char *path, struct exec_args *args, struc
 		aspace_activate(as);
 		__asm__ volatile("sti");
 	}
-	aspace_destroy(old);
+	aspace_put(old); /* a vfork parent may still use it */
+	proc_vfork_release(p);
 	file_put(im.file); /* the regions hold their own references */
 	fdtable_close_on_exec(p->fds);
+	signal_exec(p);
 	memset(p->name, 0, sizeof(p->name));
 	memcpy(p->name, base_name(path), strnlen(base_name(path), sizeof(p->name) - 1));
 	memset(p->exe, 0, sizeof(p->exe));
 	memcpy(p->exe, path, strnlen(path, sizeof(p->exe) - 1));
+	{ /* argv for /proc/<pid>/cmdline: the first argc strings, at most 4 KiB */
+		size_t n = 0;
+		const char *c = args->buf;
+
+		for (unsigned i = 0; i < args->argc; i++)
+			n += strlen(c + n) + 1;
+		n = n < 4096 ? n : 4096;
+		kfree(p->cmdline);
+		p->cmdline = kmalloc(n ? n : 1);
+		memcpy(p->cmdline, c, n);
+		p->cmdline_len = n;
+	}
 	memset(tf, 0, sizeof(*tf));
 	tf->rip = im.bias + im.elf.entry;
 	tf->rsp = sp;

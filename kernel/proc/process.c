@@ -48,6 +48,22 @@ struct process *proc_find(uint32_t pid)
 	return found;
 }
 
+int proc_with_pid(uint32_t pid, void (*fn)(struct process *p, void *ctx), void *ctx)
+{
+	struct process *p;
+	int err = -ESRCH;
+
+	spin_lock(&proc_lock);
+	list_for_each_entry(p, &all_procs, all_node)
+		if (p->pid == pid) {
+			fn(p, ctx);
+			err = 0;
+			break;
+		}
+	spin_unlock(&proc_lock);
+	return err;
+}
+
 void proc_for_each(void (*fn)(struct process *p, void *ctx), void *ctx)
 {
 	struct process *p;
@@ -73,7 +89,9 @@ static struct process *proc_alloc(struct process *parent)
 	p = kzalloc(sizeof(*p));
 	list_init(&p->children);
 	wait_queue_init(&p->child_exit, "child-exit");
+	wait_queue_init(&p->vfork_wq, "vfork");
 	p->cred.umask = 022;
+	proc_rlimit_defaults(p);
 	spin_lock(&proc_lock);
 	p->pid = next_pid++;
 	p->parent = parent;
@@ -86,6 +104,8 @@ static struct process *proc_alloc(struct process *parent)
 
 static void proc_free(struct process *p)
 {
+	kfree(p->cmdline);
+	kfree(p->actions);
 	spin_lock(&proc_lock);
 	list_remove(&p->all_node);
 	proc_total--;
@@ -122,14 +142,34 @@ static void fork_child_entry(void *arg)
 	enter_user(start.child, &start.tf);
 }
 
-long proc_fork(const struct trap_frame *tf)
+void proc_vfork_release(struct process *p)
+{
+	if (!p->vfork_pending)
+		return;
+	p->vfork_pending = false;
+	wake_up_all(&p->vfork_wq);
+}
+
+static bool vfork_released(void *arg)
+{
+	return !((struct process *)arg)->vfork_pending;
+}
+
+long proc_fork(const struct trap_frame *tf, bool share_vm)
 {
 	struct process *parent = proc_current(), *child = proc_alloc(parent);
 	struct fork_start *start;
+	long pid;
 
 	if (!child)
 		return -EAGAIN;
-	child->as = aspace_clone(parent->as);
+	if (share_vm) {
+		aspace_get(parent->as);
+		child->as = parent->as;
+		child->vfork_pending = true;
+	} else {
+		child->as = aspace_clone(parent->as);
+	}
 	if (!child->as) {
 		spin_lock(&proc_lock);
 		list_remove(&child->sibling);
@@ -143,18 +183,27 @@ long proc_fork(const struct trap_frame *tf)
 	vnode_get(child->cwd);
 	vnode_get(child->root);
 	child->cred = parent->cred;
+	memcpy(child->rlim, parent->rlim, sizeof(child->rlim));
 	child->pgid = parent->pgid;
 	child->sid = parent->sid;
 	child->fs_base = thread_current()->fs_base;
 	memcpy(child->name, parent->name, sizeof(child->name));
 	memcpy(child->exe, parent->exe, sizeof(child->exe));
+	if (parent->cmdline) {
+		child->cmdline = kmalloc(parent->cmdline_len);
+		memcpy(child->cmdline, parent->cmdline, parent->cmdline_len);
+		child->cmdline_len = parent->cmdline_len;
+	}
 	signal_fork(child, parent);
 	start = kmalloc(sizeof(*start));
 	start->child = child;
 	start->tf = *tf;
 	start->tf.rax = 0; /* fork returns 0 in the child */
+	pid = child->pid;
 	child->thread = thread_create(child->name, fork_child_entry, start);
-	return child->pid;
+	if (share_vm) /* the child runs on our memory: wait until it lets go */
+		wait_until(&child->vfork_wq, vfork_released, child);
+	return pid;
 }
 
 /* ---- exit and wait ------------------------------------------------------------ */
@@ -176,7 +225,8 @@ void proc_exit(int wait_status)
 	aspace_activate(NULL);
 	irq_enable();
 	p->as = NULL;
-	aspace_destroy(as);
+	aspace_put(as);
+	proc_vfork_release(p);
 
 	spin_lock(&proc_lock);
 	list_for_each_entry_safe(c, tmp, &p->children, sibling) { /* orphans go to init */
@@ -385,6 +435,7 @@ void proc_init(void)
 	trap_set_user_exception_hook(user_exception);
 	trap_set_user_return_hook(signal_deliver);
 	aspace_set_oom_handler(oom_kill);
+	proc_procfs_init();
 }
 
 /* ---- init ----------------------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 
 #include "fs/vfs.h"
 #include "lib/list.h"
+#include "proc/signal.h"
 #include "sched/wait.h"
 
 struct aspace;
@@ -44,8 +45,15 @@ struct process {
 	struct cred cred;
 	char name[PROC_NAME_MAX];    /* the program's base name */
 	char exe[PROC_EXE_MAX];      /* the path it was executed as */
+	char *cmdline;               /* argv strings, NUL-separated (kmalloc'd), for /proc */
+	size_t cmdline_len;
 	uint64_t clear_child_tid;    /* set_tid_address */
 	uint64_t fs_base;            /* arch_prctl(ARCH_SET_FS) */
+	struct k_sigaction *actions; /* NSIG entries (kmalloc'd); rt_sigaction */
+	uint64_t sigmask;            /* blocked signals: rt_sigprocmask */
+	uint64_t rlim[16][2];        /* getrlimit/setrlimit: {cur, max}; fork inherits */
+	struct wait_queue vfork_wq;  /* a vfork parent sleeps here... */
+	bool vfork_pending;          /* ...until the child execs or exits */
 	bool killed;                 /* a fatal signal is pending (the OOM killer...) */
 	int kill_signal;
 };
@@ -65,10 +73,17 @@ struct process *proc_find(uint32_t pid);
 int proc_start_init(const char *path, const char *const argv[], const char *const envp[]);
 
 /* fork(): a copy of the caller (copy-on-write memory, shared open files).
- * Returns the child's pid or -ENOMEM/-EAGAIN; the child returns 0 from
- * the system call. */
+ * With share_vm (vfork), the child uses the parent's memory and the parent
+ * sleeps until the child execs or exits. Returns the child's pid or
+ * -ENOMEM/-EAGAIN; the child returns 0 from the system call. */
 struct trap_frame;
-long proc_fork(const struct trap_frame *tf);
+long proc_fork(const struct trap_frame *tf, bool share_vm);
+
+/* The child of a vfork stops sharing its parent's memory (exec, exit). */
+void proc_vfork_release(struct process *p);
+
+/* Fills p->rlim with the defaults (sys_proc.c). */
+void proc_rlimit_defaults(struct process *p);
 
 /* Ends the calling process with a wait status (status << 8, or a signal
  * number for a death by signal). Never returns. */
@@ -85,8 +100,15 @@ void proc_kill(struct process *p, int sig);
 /* Called on every return to user mode: dies if killed. */
 void proc_check_pending(void);
 
-/* Installs the page-fault, user-exception and OOM hooks. */
+/* Installs the page-fault, user-exception and OOM hooks, and /proc's view. */
 void proc_init(void);
+
+/* Gives procfs its /proc/self and /proc/<pid> (proc_procfs.c). */
+void proc_procfs_init(void);
+
+/* Runs fn on the process with that pid under proc_lock (fn must not
+ * sleep). 0, or -ESRCH if there is none. */
+int proc_with_pid(uint32_t pid, void (*fn)(struct process *p, void *ctx), void *ctx);
 
 /* Calls fn for each process (pid order), under proc_lock: fn must not sleep. */
 void proc_for_each(void (*fn)(struct process *p, void *ctx), void *ctx);

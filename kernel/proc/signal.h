@@ -33,6 +33,17 @@ struct trap_frame;
 #define SIGWINCH  28
 #define NSIG      65
 
+/* struct sigaction as the rt_sigaction system call passes it. */
+struct k_sigaction {
+	uint64_t handler;  /* SIG_DFL 0, SIG_IGN 1, or a user function */
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+#define SIG_DFL 0
+#define SIG_IGN 1
+
 /*
  * Today every signal has its default action: SIGCHLD, SIGCONT, SIGURG and
  * SIGWINCH are ignored, everything else terminates the process (exit
@@ -43,6 +54,9 @@ const char *signal_name(int sig);
 
 /* fork: the child inherits the parent's dispositions. */
 void signal_fork(struct process *child, struct process *parent);
+
+/* execve: caught signals go back to their default. */
+void signal_exec(struct process *p);
 
 /* kill(): acts on p according to sig's disposition. */
 void signal_send(struct process *p, int sig);

@@ -48,14 +48,13 @@ SYSCALL(231, exit_group)
 
 SYSCALL(57, fork)
 {
-	return proc_fork(tf);
+	return proc_fork(tf, false);
 }
 
-/* vfork: a full copy-on-write fork (the parent does not wait): programs
- * that follow vfork's rules cannot tell the difference. */
+/* vfork: the child borrows the parent's memory until it execs or exits. */
 SYSCALL(58, vfork)
 {
-	return proc_fork(tf);
+	return proc_fork(tf, true);
 }
 
 /* clone: fork-style only. Threads (CLONE_THREAD, or CLONE_VM without
@@ -77,7 +76,7 @@ SYSCALL(56, clone)
 		child_view.rsp = newsp;
 	if (flags & CLONE_SETTLS)
 		thread_current()->fs_base = tls; /* copied into the child by fork... */
-	pid = proc_fork(&child_view);
+	pid = proc_fork(&child_view, (flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK));
 	if (flags & CLONE_SETTLS)
 		thread_current()->fs_base = self()->fs_base; /* ...and restored here */
 	if (pid < 0)
@@ -485,27 +484,37 @@ static const struct rlimit64 default_limits[RLIMIT_NLIMITS] = {
 	[15] = { RLIM_INFINITY, RLIM_INFINITY },            /* RTTIME */
 };
 
-static long prlimit(int resource, uint64_t new_limit, uint64_t old_limit)
+void proc_rlimit_defaults(struct process *p)
 {
-	struct rlimit64 cur;
+	for (int r = 0; r < RLIMIT_NLIMITS; r++) {
+		p->rlim[r][0] = default_limits[r].cur;
+		p->rlim[r][1] = default_limits[r].max;
+	}
+}
+
+/* getrlimit/setrlimit/prlimit64 on process p. Limits are stored and
+ * inherited; the kernel enforces NOFILE (FD_MAX), NPROC and STACK itself. */
+static long prlimit(struct process *p, int resource, uint64_t new_limit, uint64_t old_limit)
+{
+	struct rlimit64 cur, want;
 
 	if (resource < 0 || resource >= RLIMIT_NLIMITS)
 		return -EINVAL;
-	cur = default_limits[resource];
+	cur = (struct rlimit64){ p->rlim[resource][0], p->rlim[resource][1] };
 	if (new_limit) {
-		struct rlimit64 want;
-
 		if (copy_from_user(&want, (const void *)new_limit, sizeof(want)))
 			return -EFAULT;
 		if (want.cur > want.max)
 			return -EINVAL;
-		if (want.max > cur.max && self()->cred.euid != 0)
+		if (want.max > cur.max && p->cred.euid != 0)
 			return -EPERM;
-		/* Accepted but not enforced beyond what the kernel already
-		 * limits (NOFILE, NPROC, STACK are fixed today). */
 	}
 	if (old_limit && copy_to_user((void *)old_limit, &cur, sizeof(cur)))
 		return -EFAULT;
+	if (new_limit) {
+		p->rlim[resource][0] = want.cur;
+		p->rlim[resource][1] = want.max;
+	}
 	return 0;
 }
 
@@ -513,17 +522,17 @@ SYSCALL(302, prlimit64)
 {
 	if (a0 && a0 != self()->pid)
 		return proc_find((uint32_t)a0) ? -EPERM : -ESRCH;
-	return prlimit((int)a1, a2, a3);
+	return prlimit(self(), (int)a1, a2, a3);
 }
 
 SYSCALL(97, getrlimit)
 {
-	return prlimit((int)a0, 0, a1);
+	return prlimit(self(), (int)a0, 0, a1);
 }
 
 SYSCALL(160, setrlimit)
 {
-	return prlimit((int)a0, a1, 0);
+	return prlimit(self(), (int)a0, a1, 0);
 }
 
 /* ---- reboot --------------------------------------------------------------------------- */

@@ -43,11 +43,27 @@ class Boot:
         return dumps[-1]
 
 
-def image(tmp_path, cmdline=None, put=None, delete=()):
-    """A copy of build/esp.img with files replaced (put: {esp_path: bytes})."""
+def ramdisk_with(tmp_path, files):
+    """build/ramdisk.img with extra files ({path: (bytes, mode)}), via ext2tool."""
+    rd = tmp_path / "ramdisk.img"
+    shutil.copy(BUILD / "ramdisk.img", rd)
+    for i, (path, (data, mode)) in enumerate(files.items()):
+        src = tmp_path / f"rdput{i}"
+        src.write_bytes(data)
+        for cmd in (["put", str(src), path], ["chmod", f"{mode:o}", path]):
+            subprocess.run([str(BUILD / "host/ext2tool"), str(rd), *cmd], check=True,
+                           capture_output=True)
+    return rd.read_bytes()
+
+
+def image(tmp_path, cmdline=None, put=None, delete=(), ramdisk_files=None):
+    """A copy of build/esp.img with files replaced (put: {esp_path: bytes})
+    and, with ramdisk_files, files added to the root filesystem."""
     img = tmp_path / "esp.img"
     shutil.copy(BUILD / "esp.img", img)
     files = dict(put or {})
+    if ramdisk_files:
+        files["boot/ramdisk.img"] = ramdisk_with(tmp_path, ramdisk_files)
     if cmdline is not None:
         files["boot/cmdline.txt"] = cmdline.encode() if isinstance(cmdline, str) else cmdline
     for i, (path, data) in enumerate(files.items()):

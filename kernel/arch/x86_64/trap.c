@@ -81,7 +81,8 @@ void trap_init(void)
 		idt[v] = (struct idt_gate){
 			.offset_lo = (uint16_t)a,
 			.selector = SEL_KERNEL_CODE,
-			.type_attr = 0x8e, /* present, ring 0, interrupt gate */
+			/* present, interrupt gate; int3 and into may be used from ring 3 */
+			.type_attr = (v == 3 || v == 4) ? 0xee : 0x8e,
 			.offset_mid = (uint16_t)(a >> 16),
 			.offset_hi = (uint32_t)(a >> 32),
 		};
