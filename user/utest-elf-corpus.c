@@ -24,7 +24,7 @@ int main(void)
 		dir = "/usr/share/elf-bad";
 	d = opendir(dir);
 	if (!d) {
-		printf("utest-elf-corpus: %s not present: nothing to check\n", dir);
+		fprintf(stderr, "utest-elf-corpus: %s not present: nothing to check\n", dir);
 		return 0;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -43,6 +43,6 @@ int main(void)
 		}
 	}
 	closedir(d);
-	printf("utest-elf-corpus: %d malformed files refused with ENOEXEC\n", refused);
+	fprintf(stderr, "utest-elf-corpus: %d malformed files refused with ENOEXEC\n", refused);
 	return bad || refused == 0 ? 1 : 0;
 }
