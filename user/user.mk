@@ -4,7 +4,8 @@
 
 USER_PROGS := init hello exit0 testrunner \
               utest-cow utest-crash utest-efault utest-exec utest-fork-tree \
-              utest-forkexec-cycles utest-lazy utest-oom utest-syscalls utest-elf-corpus
+              utest-forkexec-cycles utest-lazy utest-oom utest-syscalls utest-elf-corpus \
+              utest-fault-inject
 USER_BINS  := $(USER_PROGS:%=$(B)/user/%) $(B)/user/hello-pie
 
 MUSL_LIB := /usr/lib/x86_64-linux-musl

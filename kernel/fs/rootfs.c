@@ -1,5 +1,6 @@
 /* The root filesystem: the loader's ext2 ramdisk at /, devfs at /dev, procfs at /proc. */
 #include "arch/x86_64/power.h"
+#include "dev/failframes.h"
 #include "fs/devfs.h"
 #include "fs/ext2_vfs.h"
 #include "fs/procfs.h"
@@ -36,6 +37,7 @@ void rootfs_mount(const struct boot_info *bi)
 								     : "no ramdisk was loaded");
 		power_off(false);
 	}
+	failframes_init();
 	mount_or_warn(devfs_create(), "/dev");
 	mount_or_warn(procfs_create(), "/proc");
 }

@@ -29,8 +29,8 @@ static int user_frame(paddr_t *out)
 	for (int i = 0; i < FAULT_RETRIES; i++) {
 		if (pmm_try_alloc(0, out) == 0)
 			return 0;
-		if (!oom_handler || !oom_handler())
-			break;
+		if (pmm_fail_active() || !oom_handler || !oom_handler())
+			break; /* an injected failure goes to the caller, not the OOM killer */
 	}
 	return -ENOMEM;
 }

@@ -51,6 +51,7 @@ struct process {
 	uint64_t fs_base;            /* arch_prctl(ARCH_SET_FS) */
 	struct k_sigaction *actions; /* NSIG entries (kmalloc'd); rt_sigaction */
 	uint64_t sigmask;            /* blocked signals: rt_sigprocmask */
+	uint32_t fail_nth;           /* /dev/failframes: fail the Nth frame allocation of the next syscall */
 	uint64_t rlim[16][2];        /* getrlimit/setrlimit: {cur, max}; fork inherits */
 	struct wait_queue vfork_wq;  /* a vfork parent sleeps here... */
 	bool vfork_pending;          /* ...until the child execs or exits */

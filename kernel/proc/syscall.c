@@ -4,6 +4,7 @@
 #include "arch/x86_64/trap.h"
 #include "lib/errno.h"
 #include "log.h"
+#include "mm/pmm.h"
 #include "panic.h"
 #include "proc/process.h"
 #include "proc/syscall.h"
@@ -47,7 +48,13 @@ int syscall_dispatch(struct trap_frame *tf)
 {
 	uint64_t nr = tf->rax, rip_before = tf->rip;
 	const struct syscall_def *d = nr < SYSCALL_MAX ? table[nr] : NULL;
+	struct process *p = proc_current();
+	bool inject = p->fail_nth > 0;
 
+	if (inject) { /* fault injection for this one call (/dev/failframes) */
+		pmm_fail_after(p->fail_nth - 1);
+		p->fail_nth = 0;
+	}
 	if (!d) {
 		if (nr < SYSCALL_MAX && !(reported_unknown[nr / 64] & (1ull << (nr % 64)))) {
 			reported_unknown[nr / 64] |= 1ull << (nr % 64);
@@ -58,6 +65,8 @@ int syscall_dispatch(struct trap_frame *tf)
 	} else {
 		tf->rax = (uint64_t)d->fn(tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9, tf);
 	}
+	if (inject)
+		pmm_fail_after(UINT64_MAX);
 	trap_user_return(tf); /* kills, signals */
 	/* SYSRET needs a canonical user rip, and restores rcx/r11 from it. */
 	return tf->rip != rip_before || tf->rip >= 0x00007ffffffff000ull;

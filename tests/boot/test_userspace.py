@@ -49,5 +49,5 @@ def test_user_test_suite(tmp_path):
     m = re.search(r"^(\d+) passed, (\d+) failed$", b.log, re.M)
     assert m, "no summary line:\n" + b.log[-5000:]
     assert not fails and m[2] == "0", "\n".join(fails) + "\n" + b.log[-5000:]
-    assert int(m[1]) >= 9
+    assert int(m[1]) >= 11
     assert b.exitstatus == EXIT_SUCCESS
