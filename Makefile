@@ -81,7 +81,13 @@ KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) \
                shared/mem_class.c shared/elf64.c shared/paging.c
 KERNEL_ASMS := $(shell find kernel -name '*.asm' | sort)
 KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(B)/kernel/%.o) $(KERNEL_ASMS:%.asm=$(B)/kernel/%.o) \
-               $(B)/kernel/gen/font_default.o
+               $(B)/kernel/gen/font_default.o $(B)/kernel/gen/syscall_names.o
+
+# Names of Linux system calls, for the log line about one not implemented.
+UNISTD_64 := /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+$(B)/gen/syscall_names.c: tools/syscall-names | $(B)/.deps-build
+	@mkdir -p $(@D)
+	$(Q)$(PYTHON) tools/syscall-names $(UNISTD_64) > $@
 
 # The console font is converted at build time from Debian's console-setup-linux.
 FONT_PSF := /usr/share/consolefonts/Uni2-VGA16.psf.gz

@@ -58,8 +58,9 @@ int syscall_dispatch(struct trap_frame *tf)
 	if (!d) {
 		if (nr < SYSCALL_MAX && !(reported_unknown[nr / 64] & (1ull << (nr % 64)))) {
 			reported_unknown[nr / 64] |= 1ull << (nr % 64);
-			log_warn("syscall", "pid %u (%s): system call %lu is not implemented (-ENOSYS)",
-				 proc_current()->pid, proc_current()->name, (unsigned long)nr);
+			log_warn("syscall", "pid %u (%s): system call %lu (%s) is not implemented (-ENOSYS)",
+				 proc_current()->pid, proc_current()->name, (unsigned long)nr,
+				 syscall_names[nr] ? syscall_names[nr] : "unknown");
 		}
 		tf->rax = (uint64_t)-ENOSYS;
 	} else {

@@ -38,6 +38,9 @@ struct syscall_def {
 
 #define SYSCALL_MAX 512
 
+/* Linux's names by number (generated from the UAPI headers), for logs. */
+extern const char *const syscall_names[SYSCALL_MAX];
+
 /* Programs the SYSCALL MSRs and builds the table. */
 void syscall_init(void);
 
