@@ -139,9 +139,11 @@ $(B)/kernel.elf: $(B)/kernel.pass1.elf $(B)/kernel/gen/ksyms.o
 include user/user.mk
 
 # ---------------------------------------------------------------- ramdisk
+# Debian's busybox-static (a glibc static binary, unmodified) is the shell.
+BUSYBOX := /bin/busybox
 ROOTFS_FILES := $(shell find fs -type f -o -type l)
 
-$(B)/ramdisk.img: $(ROOTFS_FILES) $(USER_BINS) $(wildcard tests/data/elf-bad/*) | $(B)/.deps-build
+$(B)/ramdisk.img: $(ROOTFS_FILES) $(USER_BINS) $(wildcard tests/data/elf-bad/*) $(BUSYBOX) Makefile | $(B)/.deps-build
 	@echo "  EXT2    $@"
 	$(Q)rm -rf $(B)/rootfs && mkdir -p $(B)/rootfs
 	$(Q)cp -a fs/. $(B)/rootfs/
@@ -149,6 +151,10 @@ $(B)/ramdisk.img: $(ROOTFS_FILES) $(USER_BINS) $(wildcard tests/data/elf-bad/*) 
 	$(Q)chmod 1777 $(B)/rootfs/tmp
 	$(Q)cp $(USER_BINS) $(B)/rootfs/bin/
 	$(Q)mv $(B)/rootfs/bin/init $(B)/rootfs/sbin/init
+	$(Q)cp $(BUSYBOX) $(B)/rootfs/bin/busybox
+	$(Q)for a in $$($(BUSYBOX) --list); do \
+	  case $$a in init|linuxrc) continue;; esac; \
+	  [ -e $(B)/rootfs/bin/$$a ] || ln -s busybox $(B)/rootfs/bin/$$a; done
 	$(Q)mkdir -p $(B)/rootfs/usr/share/elf-bad
 	$(Q)cp tests/data/elf-bad/*_* $(B)/rootfs/usr/share/elf-bad/
 	$(Q)chmod 755 $(B)/rootfs/usr/share/elf-bad/*

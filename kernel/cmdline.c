@@ -17,6 +17,7 @@ static const char *const known_options[] = {
 };
 
 static char buffer[BOOT_CMDLINE_MAX + 1]; /* options, NUL-separated */
+static const char *init_args[CMDLINE_INIT_ARGS_MAX + 1]; /* the words after "--" */
 static struct {
 	const char *key, *value;
 } options[OPTIONS_MAX];
@@ -28,6 +29,33 @@ static bool is_known(const char *key)
 		if (!strcmp(known_options[i], key))
 			return true;
 	return false;
+}
+
+/* Splits "a b c" in place into init_args. */
+static void split_init_args(char *p)
+{
+	int n = 0;
+
+	while (*p && n < CMDLINE_INIT_ARGS_MAX) {
+		while (*p == ' ')
+			*p++ = 0;
+		if (!*p)
+			break;
+		init_args[n++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (*p)
+		log_warn("cmdline", "more than %d init arguments: the rest are dropped",
+			 CMDLINE_INIT_ARGS_MAX);
+	while (*p == ' ')
+		*p++ = 0;
+	init_args[n] = NULL;
+}
+
+const char *const *cmdline_init_args(void)
+{
+	return init_args;
 }
 
 void cmdline_init(const char *text)
@@ -50,6 +78,10 @@ void cmdline_init(const char *text)
 			p++;
 		if (*p)
 			*p++ = 0;
+		if (!strcmp(key, "--")) { /* the rest are init's arguments, as on Linux */
+			split_init_args(p);
+			break;
+		}
 		eq = strchr(key, '=');
 		if (eq)
 			*eq = 0;

@@ -64,13 +64,16 @@ static struct kstack *kmain_stack;
 static void start_init(void)
 {
 	const char *path = cmdline_get("init");
-	const char *argv[] = { NULL, NULL };
+	const char *const *extra = cmdline_init_args();
+	const char *argv[CMDLINE_INIT_ARGS_MAX + 2] = { NULL };
 	static const char *const envp[] = { "HOME=/", "TERM=linux", "PATH=/sbin:/bin", NULL };
 	int err;
 
 	if (!path || !*path)
 		path = "/sbin/init";
 	argv[0] = path;
+	for (int i = 0; extra[i]; i++)
+		argv[i + 1] = extra[i];
 	err = proc_start_init(path, argv, envp);
 	if (err)
 		panic("kmain: cannot start init %s: %s", path, errno_name(err));

@@ -10,6 +10,7 @@
 #include "proc/syscall.h"
 #include "proc/uaccess.h"
 #include "sched/sched.h"
+#include "sched/spinlock.h"
 #include "sched/timer.h"
 
 struct timespec64 {
@@ -169,6 +170,37 @@ SYSCALL(318, getrandom)
 	return (long)done;
 }
 
+/* The host and domain names (sethostname, setdomainname); uts_lock. */
+static struct spinlock uts_lock = SPINLOCK_INIT("uts");
+static char hostname[65] = "kernel", domainname[65] = "(none)";
+
+static long set_uts_name(char *dst, uint64_t uname_ptr, uint64_t len)
+{
+	char buf[65];
+
+	if (proc_current()->cred.euid != 0)
+		return -EPERM;
+	if (len > 64)
+		return -EINVAL;
+	if (copy_from_user(buf, (const void *)uname_ptr, len))
+		return -EFAULT;
+	buf[len] = 0;
+	spin_lock(&uts_lock);
+	memcpy(dst, buf, len + 1);
+	spin_unlock(&uts_lock);
+	return 0;
+}
+
+SYSCALL(170, sethostname)
+{
+	return set_uts_name(hostname, a0, a1);
+}
+
+SYSCALL(171, setdomainname)
+{
+	return set_uts_name(domainname, a0, a1);
+}
+
 /* struct utsname: six 65-byte fields. glibc refuses to start on a kernel
  * "too old", so the release looks like a recent Linux. */
 SYSCALL(63, uname)
@@ -177,11 +209,13 @@ SYSCALL(63, uname)
 
 	memset(u, 0, sizeof(u));
 	memcpy(u[0], "Linux", 5);
-	memcpy(u[1], "kernel", 6);
+	spin_lock(&uts_lock);
+	memcpy(u[1], hostname, sizeof(hostname));
+	memcpy(u[5], domainname, sizeof(domainname));
+	spin_unlock(&uts_lock);
 	memcpy(u[2], "6.1.0-kernel", 12);
 	memcpy(u[3], "#1 SMP", 6);
 	memcpy(u[4], "x86_64", 6);
-	memcpy(u[5], "(none)", 6);
 	return copy_to_user((void *)a0, u, sizeof(u));
 }
 

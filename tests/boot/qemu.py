@@ -56,7 +56,12 @@ def ramdisk_with(tmp_path, files):
     return rd.read_bytes()
 
 
-def image(tmp_path, cmdline=None, put=None, delete=(), ramdisk_files=None):
+# Without a command line of its own, a test boot runs /etc/rc and powers off
+# (init's "poweroff" argument) instead of waiting at a shell prompt.
+NONINTERACTIVE = "-- poweroff"
+
+
+def image(tmp_path, cmdline=NONINTERACTIVE, put=None, delete=(), ramdisk_files=None):
     """A copy of build/esp.img with files replaced (put: {esp_path: bytes})
     and, with ramdisk_files, files added to the root filesystem."""
     img = tmp_path / "esp.img"
@@ -78,7 +83,7 @@ def image(tmp_path, cmdline=None, put=None, delete=(), ramdisk_files=None):
 def boot(tmp_path, img=None, memory="512M", extra=(), timeout=90, until=None):
     """Boots and returns a Boot. With `until` (a regex), stops QEMU once the
     serial log matches it; otherwise waits for QEMU to exit by itself."""
-    img = img or image(tmp_path)
+    img = img or image(tmp_path)  # non-interactive: see NONINTERACTIVE
     vars_copy = tmp_path / "vars.fd"
     shutil.copy(OVMF_VARS, vars_copy)
     args = ["-machine", "q35", "-m", memory, "-nic", "none", "-display", "none",

@@ -83,9 +83,9 @@ def test_null_dereference_is_a_decoded_page_fault(tmp_path):
 
 
 def test_cmdline_options_are_parsed_and_unknown_reported(tmp_path):
-    b = boot(tmp_path, image(tmp_path, cmdline="log=selfcheck:warn frobnicate=1\n"))
+    b = boot(tmp_path, image(tmp_path, cmdline="log=selfcheck:warn frobnicate=1 -- poweroff\n"))
     assert b.exitstatus == EXIT_SUCCESS
-    assert 'cmdline: "log=selfcheck:warn frobnicate=1"' in b.log
+    assert 'cmdline: "log=selfcheck:warn frobnicate=1 -- poweroff"' in b.log
     assert 'cmdline: warning: unknown option "frobnicate" ignored' in b.log
     assert "selfcheck: kernel W^X" not in b.log  # info lines silenced
 

@@ -51,3 +51,42 @@ def test_user_test_suite(tmp_path):
     assert not fails and m[2] == "0", "\n".join(fails) + "\n" + b.log[-5000:]
     assert int(m[1]) >= 11
     assert b.exitstatus == EXIT_SUCCESS
+
+
+BUSYBOX_SCRIPT = b"""\
+echo script: start
+ls /
+cat /etc/motd
+uname -sm
+mkdir -p /tmp/d/e
+echo hello > /tmp/d/e/f
+cat /tmp/d/e/f
+rm -r /tmp/d
+ls -d /tmp/d || echo removed
+sha256sum /etc/hostname
+echo script: done
+poweroff -f
+"""
+
+
+def test_debian_busybox_static_runs_a_script(tmp_path):
+    """Debian's busybox-static (glibc, unmodified) as the shell."""
+    b = boot(tmp_path, image(tmp_path, cmdline="init=/bin/sh -- /tmp/script.sh",
+                             ramdisk_files={"/tmp/script.sh": (BUSYBOX_SCRIPT, 0o755)}))
+    log = b.log[b.log.find("script: start"):]
+    for want in ("script: start", "sbin", "Welcome.", "Linux x86_64", "hello", "removed",
+                 "script: done"):
+        assert want in log, f"{want!r} missing:\n{log[:3000]}"
+    import hashlib
+    digest = hashlib.sha256((ROOT / "fs/etc/hostname").read_bytes()).hexdigest()
+    assert f"{digest}  /etc/hostname" in log
+    assert "power-off requested" in b.log
+    assert b.exitstatus == EXIT_SUCCESS
+
+
+def test_init_runs_rc_and_powers_off(tmp_path):
+    b = boot(tmp_path)  # "-- poweroff": /etc/rc, then power-off
+    assert "init: pid 1 starting" in b.log
+    assert "rc: /etc/rc done" in b.log, b.log[-3000:]
+    assert "init: power-off: stopping every process" in b.log
+    assert b.exitstatus == EXIT_SUCCESS
