@@ -8,6 +8,7 @@
 #include "arch/x86_64/trap.h"
 #include "boot.h"
 #include "cmdline.h"
+#include "dev/acpi_power.h"
 #include "dev/interrupts.h"
 #include "dev/random.h"
 #include "dev/rtc.h"
@@ -87,6 +88,7 @@ static void kmain_late(void *unused)
 
 	bootcheck_current_stack(kmain_stack);
 	interrupts_init();              /* ACPI; PIC masked, local APIC, IOAPICs */
+	acpi_power_init();              /* power-off (S5) and reset through ACPI */
 	timer_init();                   /* LAPIC timer calibrated against the PIT */
 	kstack_retire_boot_stack();
 	physmap_reclaim_boot_memory();  /* firmware-boot, loader, boot page tables/stack/info */

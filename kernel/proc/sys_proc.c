@@ -555,10 +555,12 @@ SYSCALL(169, reboot)
 	case CMD_HALT:
 	case CMD_RESTART:
 		log_info("kernel", "%s requested by pid %u (%s): syncing filesystems",
-			 (uint32_t)a2 == CMD_RESTART ? "restart" : "power-off", self()->pid,
-			 self()->name);
+			 (uint32_t)a2 == CMD_RESTART ? "restart" : (uint32_t)a2 == CMD_HALT ? "halt" : "power-off",
+			 self()->pid, self()->name);
 		vfs_sync_all();
-		power_off(true); /* ACPI power-off and reset arrive with the real-PC issue */
+		if ((uint32_t)a2 == CMD_RESTART)
+			power_reboot();
+		power_off(true);
 	default:
 		return -EINVAL;
 	}

@@ -80,7 +80,7 @@ def image(tmp_path, cmdline=NONINTERACTIVE, put=None, delete=(), ramdisk_files=N
     return img
 
 
-def boot(tmp_path, img=None, memory="512M", extra=(), timeout=90, until=None):
+def boot(tmp_path, img=None, memory="512M", extra=(), timeout=90, until=None, debug_exit=True):
     """Boots and returns a Boot. With `until` (a regex), stops QEMU once the
     serial log matches it; otherwise waits for QEMU to exit by itself."""
     img = img or image(tmp_path)  # non-interactive: see NONINTERACTIVE
@@ -91,7 +91,8 @@ def boot(tmp_path, img=None, memory="512M", extra=(), timeout=90, until=None):
             "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
             "-drive", f"if=pflash,format=raw,file={vars_copy}",
             "-drive", f"format=raw,file={img}",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra]
+            *(("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04") if debug_exit else ()),
+            *extra]
     child = pexpect.spawn("qemu-system-x86_64", args, encoding="latin-1",
                           timeout=timeout, maxread=65536)
     raw = ""

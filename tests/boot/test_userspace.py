@@ -90,3 +90,20 @@ def test_init_runs_rc_and_powers_off(tmp_path):
     assert "rc: /etc/rc done" in b.log, b.log[-3000:]
     assert "init: power-off: stopping every process" in b.log
     assert b.exitstatus == EXIT_SUCCESS
+
+
+def test_acpi_power_off_without_the_qemu_exit_device(tmp_path):
+    """On a PC there is no isa-debug-exit: power-off goes through ACPI S5."""
+    b = boot(tmp_path, debug_exit=False)
+    assert "power: power-off: ACPI S5; reset: ACPI reset register" in b.log, b.log[-3000:]
+    assert "power: ACPI S5 power-off" in b.log
+    assert b.exitstatus == 0  # QEMU ends when the guest cuts the power
+
+
+def test_reboot_restarts_the_machine(tmp_path):
+    """reboot -f: the ACPI reset register restarts (-no-reboot makes QEMU exit 0)."""
+    script = b"echo rebooting\nreboot -f\n"
+    b = boot(tmp_path, image(tmp_path, cmdline="init=/bin/sh -- /tmp/r.sh",
+                             ramdisk_files={"/tmp/r.sh": (script, 0o755)}))
+    assert "kernel: restart requested" in b.log, b.log[-3000:]
+    assert b.exitstatus == 0
