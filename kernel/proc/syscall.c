@@ -3,6 +3,8 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "lib/errno.h"
+#include "arch/x86_64/time.h"
+#include "boot.h"
 #include "log.h"
 #include "mm/pmm.h"
 #include "panic.h"
@@ -44,6 +46,22 @@ unsigned syscall_count(void)
 	return defined;
 }
 
+/* Once: how long boot took, and what the kernel holds then (make bench). */
+static void report_first_init_syscall(void)
+{
+	static bool reported;
+	struct pmm_stats st;
+	uint64_t frames;
+
+	if (reported)
+		return;
+	reported = true;
+	pmm_get_stats(&st);
+	frames = st.allocated + st.metadata + boot_info()->kernel_pages;
+	log_info("boot", "init's first system call %lu ns after kernel entry; kernel uses %lu KiB (%lu frames) after boot",
+		 (unsigned long)time_since_boot_ns(), (unsigned long)frames * 4, (unsigned long)frames);
+}
+
 int syscall_dispatch(struct trap_frame *tf)
 {
 	uint64_t nr = tf->rax, rip_before = tf->rip;
@@ -51,6 +69,8 @@ int syscall_dispatch(struct trap_frame *tf)
 	struct process *p = proc_current();
 	bool inject = p->fail_nth > 0;
 
+	if (p->pid == 1)
+		report_first_init_syscall();
 	if (inject) { /* fault injection for this one call (/dev/failframes) */
 		pmm_fail_after(p->fail_nth - 1);
 		p->fail_nth = 0;
