@@ -182,10 +182,19 @@ esp/.stamp: $(B)/BOOTX64.EFI $(B)/kernel.elf $(B)/ramdisk.img $(B)/cmdline.stamp
 $(B)/esp.img: esp/.stamp | $(B)/.deps-build
 	tools/mkesp esp $@
 
-.PHONY: esp image run debug test unit fuzz clean help FORCE $(FUZZERS:%=fuzz-run-%)
+# A GPT disk with one EFI system partition holding esp/, for dd or `make usb`.
+$(B)/disk.img: esp/.stamp tools/mkdisk tools/mkesp | $(B)/.deps-build
+	tools/mkdisk esp $@
+
+.PHONY: esp image usb run debug test unit fuzz clean help FORCE $(FUZZERS:%=fuzz-run-%)
 FORCE:
 esp: esp/.stamp compile_commands.json
-image: $(B)/esp.img
+image: $(B)/esp.img $(B)/disk.img
+
+# make usb DEV=/dev/sdX: tools/usb checks the device and asks before erasing it.
+usb: $(B)/disk.img
+	@[ -n "$(DEV)" ] || { echo "usage: make usb DEV=/dev/sdX  (the whole USB stick, see lsblk)" >&2; exit 2; }
+	tools/usb '$(DEV)' $<
 
 QEMU := qemu-system-x86_64 -machine q35 -m $(MEM) -nic none \
         -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
@@ -266,7 +275,7 @@ fuzz-run-%: $(B)/host/fuzz_%
 	    $(fuzz_$*_SEEDS) 2>$(B)/fuzz-corpus/$*.log || { tail -50 $(B)/fuzz-corpus/$*.log; exit 1; }
 
 # make test: host unit tests, short fuzz runs, then QEMU + OVMF boot tests.
-test: unit $(FUZZERS:%=$(B)/host/fuzz_%) $(B)/host/ext2tool $(USER_BINS) $(B)/esp.img | $(B)/.deps-test
+test: unit $(FUZZERS:%=$(B)/host/fuzz_%) $(B)/host/ext2tool $(USER_BINS) $(B)/esp.img $(B)/disk.img | $(B)/.deps-test
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(PYTHON) -m pytest -q tests/
 
@@ -281,7 +290,8 @@ clean:
 
 help:
 	@echo "make esp      build loader, kernel and ramdisk into esp/"
-	@echo "make image    build/esp.img, a FAT32 image for QEMU or dd"
+	@echo "make image    build/esp.img (FAT32) and build/disk.img (GPT + ESP) for QEMU or dd"
+	@echo "make usb DEV=/dev/sdX   write build/disk.img to a USB stick (checks, asks first)"
 	@echo "make run      boot it in QEMU + OVMF, serial on this terminal"
 	@echo "make debug    same, paused, gdb stub on :1234"
 	@echo "make test     host unit tests, short fuzzing, QEMU boot tests"
