@@ -59,7 +59,7 @@ $(B)/loader/%.o: %.c | $(B)/.deps-build
 $(B)/loader/%.o: %.asm | $(B)/.deps-build
 	@mkdir -p $(@D)
 	@echo "  NASM    $@"
-	$(Q)$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+	$(Q)$(NASM) -f elf64 -g -I$(dir $<) -MD $(@:.o=.d) -MP $< -o $@
 
 $(B)/loader/loader.so: $(LOADER_OBJS) loader/efi.lds
 	@echo "  LD      $@"
@@ -109,7 +109,7 @@ $(B)/kernel/gen/%.o: $(B)/gen/%.c
 $(B)/kernel/%.o: %.asm | $(B)/.deps-build
 	@mkdir -p $(@D)
 	@echo "  NASM    $@"
-	$(Q)$(NASM) -f elf64 -g -MD $(@:.o=.d) -MP $< -o $@
+	$(Q)$(NASM) -f elf64 -g -I$(dir $<) -MD $(@:.o=.d) -MP $< -o $@
 
 # Two links: the first gives the addresses for the symbol table that the
 # second embeds (for symbolized backtraces). The table lands in .rodata,

@@ -6,19 +6,6 @@
 #include "log.h"
 #include "mm/addr.h"
 
-static inline uint16_t inw(uint16_t port)
-{
-	uint16_t v;
-
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
 /* Some firmware starts in legacy mode: SCI_EN is set by writing acpi_enable
  * to the SMI command port. Bounded: a firmware that never answers is given up. */
 static void enable_acpi_mode(const struct acpi_info *a)

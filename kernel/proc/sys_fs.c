@@ -3,6 +3,7 @@
 #include "lib/errno.h"
 #include "mm/kmalloc.h"
 #include "proc/process.h"
+#include "proc/sys_fs.h"
 #include "proc/syscall.h"
 #include "proc/uaccess.h"
 #include "shared/pte.h"
@@ -35,12 +36,7 @@ struct iovec_user {
 	uint64_t len;
 };
 
-/*
- * The open file at fd with a new reference. Returns 0, or -EBADF if fd is
- * not open, or was opened with O_PATH and path_ok is false (O_PATH files
- * only serve as handles: fstat, dup, fchdir, *at() directories).
- */
-static int get_file(struct process *p, int fd, bool path_ok, struct file **out)
+int sys_get_file(struct process *p, int fd, bool path_ok, struct file **out)
 {
 	struct file *f = fd_get(p->fds, fd);
 
@@ -97,7 +93,7 @@ static long rw_user(int fd, uint64_t ubuf, uint64_t count, int64_t off, bool wri
 {
 	struct file *f;
 	long n;
-	int err = get_file(proc_current(), fd, false, &f);
+	int err = sys_get_file(proc_current(), fd, false, &f);
 
 	if (err)
 		return err;
@@ -179,7 +175,7 @@ static long rw_vector(int fd, uint64_t uiov, uint64_t iovcnt, int64_t off, bool 
 	struct iovec_user *iov;
 	struct file *f;
 	long done = 0;
-	int err = get_file(proc_current(), fd, false, &f);
+	int err = sys_get_file(proc_current(), fd, false, &f);
 
 	if (err)
 		return err;
@@ -259,7 +255,7 @@ SYSCALL(8, lseek)
 	struct file *f;
 	int whence = (int)a2;
 	int64_t pos;
-	int err = get_file(proc_current(), (int)a0, false, &f);
+	int err = sys_get_file(proc_current(), (int)a0, false, &f);
 
 	if (err)
 		return err;
@@ -277,7 +273,7 @@ SYSCALL(217, getdents64)
 	struct uio u = { (uint8_t *)a1, (size_t)(uint32_t)a2, true };
 	struct file *f;
 	long n;
-	int err = get_file(proc_current(), (int)a0, false, &f);
+	int err = sys_get_file(proc_current(), (int)a0, false, &f);
 
 	if (err)
 		return err;
@@ -306,7 +302,7 @@ SYSCALL(16, ioctl)
 	struct process *p = proc_current();
 	uint32_t cmd = (uint32_t)a1;
 	struct file *f;
-	int on, err = get_file(p, (int)a0, false, &f);
+	int on, err = sys_get_file(p, (int)a0, false, &f);
 
 	if (err)
 		return err;
@@ -348,7 +344,7 @@ SYSCALL(72, fcntl)
 	int fd = (int)a0, cmd = (int)a1;
 	struct file *f;
 	long r;
-	int err = get_file(p, fd, true, &f);
+	int err = sys_get_file(p, fd, true, &f);
 
 	if (err)
 		return err;
@@ -387,7 +383,7 @@ SYSCALL(32, dup)
 	struct process *p = proc_current();
 	struct file *f;
 	long r;
-	int err = get_file(p, (int)a0, true, &f);
+	int err = sys_get_file(p, (int)a0, true, &f);
 
 	if (err)
 		return err;
@@ -425,7 +421,7 @@ SYSCALL(77, ftruncate)
 
 	if ((int64_t)a1 < 0)
 		return -EINVAL;
-	err = get_file(proc_current(), (int)a0, false, &f);
+	err = sys_get_file(proc_current(), (int)a0, false, &f);
 	if (err)
 		return err;
 	if (!S_ISREG(f->vn->mode) || !file_allows(f, true))
@@ -445,7 +441,7 @@ static long sync_fd(int fd)
 {
 	struct file *f;
 	uint32_t type;
-	int err = get_file(proc_current(), fd, false, &f);
+	int err = sys_get_file(proc_current(), fd, false, &f);
 
 	if (err)
 		return err;
@@ -475,7 +471,7 @@ SYSCALL(162, sync)
 SYSCALL(306, syncfs)
 {
 	struct file *f;
-	int err = get_file(proc_current(), (int)a0, true, &f);
+	int err = sys_get_file(proc_current(), (int)a0, true, &f);
 
 	if (err)
 		return err;

@@ -5,6 +5,7 @@
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "proc/process.h"
+#include "proc/sys_fs.h"
 #include "proc/syscall.h"
 #include "proc/uaccess.h"
 
@@ -209,14 +210,11 @@ out_free:
 /* The vnode of open file fd, referenced; O_PATH files only if path_ok. */
 static int file_vnode(struct process *p, int fd, bool path_ok, struct vnode **out)
 {
-	struct file *f = fd_get(p->fds, fd);
+	struct file *f;
+	int err = sys_get_file(p, fd, path_ok, &f);
 
-	if (!f)
-		return -EBADF;
-	if ((f->flags & O_PATH) && !path_ok) {
-		file_put(f);
-		return -EBADF;
-	}
+	if (err)
+		return err;
 	*out = f->vn;
 	vnode_get(*out);
 	file_put(f);

@@ -1,6 +1,7 @@
 ; Interrupt and exception entry stubs: make every vector look alike, then call trap_handler.
 
 bits 64
+%include "frame.inc"
 section .text
 
 extern trap_handler
@@ -30,21 +31,7 @@ isr_common:
 	jz	.from_kernel
 	swapgs
 .from_kernel:
-	push	rax
-	push	rbx
-	push	rcx
-	push	rdx
-	push	rsi
-	push	rdi
-	push	rbp
-	push	r8
-	push	r9
-	push	r10
-	push	r11
-	push	r12
-	push	r13
-	push	r14
-	push	r15
+	PUSH_GENERAL_REGS
 	cld
 	mov	rdi, rsp
 	call	trap_handler
@@ -53,21 +40,7 @@ isr_common:
 ; enters user mode: see ret_to_user).
 global trap_return
 trap_return:
-	pop	r15
-	pop	r14
-	pop	r13
-	pop	r12
-	pop	r11
-	pop	r10
-	pop	r9
-	pop	r8
-	pop	rbp
-	pop	rdi
-	pop	rsi
-	pop	rdx
-	pop	rcx
-	pop	rbx
-	pop	rax
+	POP_GENERAL_REGS
 	add	rsp, 16			; vector and error code
 	test	byte [rsp + 8], 3	; back to user mode: the user's GS
 	jz	.to_kernel

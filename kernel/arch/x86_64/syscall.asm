@@ -2,6 +2,7 @@
 ; call syscall_dispatch, return with SYSRET (or IRETQ when it says so).
 
 bits 64
+%include "frame.inc"
 section .text
 
 %define USER_CS 0x2b
@@ -21,21 +22,7 @@ syscall_entry:
 	push	rcx			; user rip
 	push	0			; error code
 	push	0x100			; vector: "system call"
-	push	rax
-	push	rbx
-	push	rcx
-	push	rdx
-	push	rsi
-	push	rdi
-	push	rbp
-	push	r8
-	push	r9
-	push	r10
-	push	r11
-	push	r12
-	push	r13
-	push	r14
-	push	r15
+	PUSH_GENERAL_REGS
 	cld
 	sti
 	mov	rdi, rsp
@@ -43,21 +30,7 @@ syscall_entry:
 	cli
 	test	eax, eax
 	jnz	trap_return
-	pop	r15
-	pop	r14
-	pop	r13
-	pop	r12
-	pop	r11
-	pop	r10
-	pop	r9
-	pop	r8
-	pop	rbp
-	pop	rdi
-	pop	rsi
-	pop	rdx
-	pop	rcx
-	pop	rbx
-	pop	rax
+	POP_GENERAL_REGS
 	add	rsp, 16			; vector, error code
 	pop	rcx			; rip
 	add	rsp, 8			; cs
