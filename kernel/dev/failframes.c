@@ -1,7 +1,8 @@
 /* /dev/failframes: fault injection for tests (root only), like Linux's
- * fail-nth. Writing N (>= 1) makes the Nth fallible frame allocation (user
- * memory, user page tables) of the writer's next system call, and every one
- * after it in that call, fail with -ENOMEM; 0 or "off" cancels. */
+ * fail-nth. Writing N (>= 1) makes the Nth user frame allocation (user
+ * memory, user page tables) of the writer's next system call, and every
+ * one after it in that call, fail with -ENOMEM; 0 or "off" cancels. Other
+ * processes (a forked child running meanwhile) are not affected. */
 #include "dev/failframes.h"
 #include "fs/devfs.h"
 #include "lib/errno.h"

@@ -15,6 +15,12 @@
 
 static paddr_t zero_frame;         /* shared by every untouched anonymous page */
 static bool (*oom_handler)(void);
+static bool (*injected_failure)(void); /* tests: fail this user frame? */
+
+void aspace_set_failure_injector(bool (*should_fail)(void))
+{
+	injected_failure = should_fail;
+}
 
 void aspace_set_oom_handler(bool (*handler)(void))
 {
@@ -26,11 +32,13 @@ void aspace_set_oom_handler(bool (*handler)(void))
 /* A frame for user memory: fallible; the OOM killer gets its chances. */
 static int user_frame(paddr_t *out)
 {
+	if (injected_failure && injected_failure())
+		return -ENOMEM; /* a test's doing: not a case for the OOM killer */
 	for (int i = 0; i < FAULT_RETRIES; i++) {
 		if (pmm_try_alloc(0, out) == 0)
 			return 0;
-		if (pmm_fail_active() || !oom_handler || !oom_handler())
-			break; /* an injected failure goes to the caller, not the OOM killer */
+		if (!oom_handler || !oom_handler())
+			break;
 	}
 	return -ENOMEM;
 }

@@ -102,6 +102,10 @@ struct aspace *aspace_clone(struct aspace *src);
  * running): later accesses fault and find nothing. */
 void aspace_reap(struct aspace *as);
 
+/* Installed by the process layer for fault-injection tests: returns true
+ * when this user frame allocation (of the calling process) must fail. */
+void aspace_set_failure_injector(bool (*should_fail)(void));
+
 /* Installed by the process layer: frees memory by killing something.
  * Returns true if memory may now be available. */
 void aspace_set_oom_handler(bool (*handler)(void));

@@ -416,13 +416,3 @@ void pmm_fail_after(uint64_t n)
 	fail_budget = n;
 	spin_unlock(&pmm_lock);
 }
-
-bool pmm_fail_active(void)
-{
-	return __atomic_load_n(&fail_budget, __ATOMIC_RELAXED) != UINT64_MAX;
-}
-
-uint64_t pmm_fail_budget(void)
-{
-	return __atomic_load_n(&fail_budget, __ATOMIC_RELAXED);
-}

@@ -102,11 +102,4 @@ void pmm_get_stats(struct pmm_stats *s);
  */
 void pmm_fail_after(uint64_t n);
 
-/* Is fault injection armed (pmm_fail_after with n != UINT64_MAX)? Then a
- * failed allocation is the test's doing: the OOM killer stays out of it. */
-bool pmm_fail_active(void);
-
-/* Fallible allocations left before injection fails them (UINT64_MAX: off). */
-uint64_t pmm_fail_budget(void);
-
 #endif

@@ -11,6 +11,7 @@
 #include "proc/exec.h"
 #include "proc/process.h"
 #include "proc/signal.h"
+#include "proc/syscall.h"
 #include "proc/uaccess.h"
 #include "sched/sched.h"
 #include "sched/thread.h"
@@ -429,12 +430,27 @@ static bool user_exception(struct trap_frame *tf)
 	return true;
 }
 
+/* /dev/failframes: the Nth user frame allocation of an armed call fails,
+ * and every one after it in that call. Only the arming process is affected. */
+static bool injected_failure(void)
+{
+	struct process *p = proc_current();
+
+	if (!p || !(p->fail_nth & FAIL_NTH_ARMED))
+		return false;
+	if ((p->fail_nth & ~FAIL_NTH_ARMED) == 0)
+		return true;
+	p->fail_nth--;
+	return false;
+}
+
 void proc_init(void)
 {
 	trap_set_page_fault_hook(page_fault);
 	trap_set_user_exception_hook(user_exception);
 	trap_set_user_return_hook(signal_deliver);
 	aspace_set_oom_handler(oom_kill);
+	aspace_set_failure_injector(injected_failure);
 	proc_procfs_init();
 }
 

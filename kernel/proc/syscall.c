@@ -71,10 +71,9 @@ int syscall_dispatch(struct trap_frame *tf)
 
 	if (p->pid == 1)
 		report_first_init_syscall();
-	if (inject) { /* fault injection for this one call (/dev/failframes) */
-		pmm_fail_after(p->fail_nth - 1);
-		p->fail_nth = 0;
-	}
+	if (inject) /* fault injection for this one call of this process (/dev/failframes) */
+		p->fail_nth = FAIL_NTH_ARMED | (p->fail_nth - 1);
+	tf->error = nr; /* for a restart after a signal (signal.h: the restart protocol) */
 	if (!d) {
 		if (nr < SYSCALL_MAX && !(reported_unknown[nr / 64] & (1ull << (nr % 64)))) {
 			reported_unknown[nr / 64] |= 1ull << (nr % 64);
@@ -87,8 +86,9 @@ int syscall_dispatch(struct trap_frame *tf)
 		tf->rax = (uint64_t)d->fn(tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9, tf);
 	}
 	if (inject)
-		pmm_fail_after(UINT64_MAX);
+		p->fail_nth = 0;
 	trap_user_return(tf); /* kills, signals */
-	/* SYSRET needs a canonical user rip, and restores rcx/r11 from it. */
-	return tf->rip != rip_before || tf->rip >= 0x00007ffffffff000ull;
+	/* SYSRET needs a canonical user rip, and restores rcx/r11 from it;
+	 * rt_sigreturn (tf->error = SIGNAL_NO_RESTART) restores them all. */
+	return tf->rip != rip_before || tf->rip >= 0x00007ffffffff000ull || tf->error != nr;
 }

@@ -38,6 +38,10 @@ struct syscall_def {
 
 #define SYSCALL_MAX 512
 
+/* process.fail_nth while a system call runs with fault injection armed:
+ * the low bits count the user frame allocations still allowed to succeed. */
+#define FAIL_NTH_ARMED 0x80000000u
+
 /* Linux's names by number (generated from the UAPI headers), for logs. */
 extern const char *const syscall_names[SYSCALL_MAX];
 
