@@ -30,6 +30,8 @@ def test_icount_gives_qemus_exact_1ghz_apic_clock(tmp_path):
     lapic_hz, _ = calibration(b.log)
     assert abs(lapic_hz - 10**9) <= 10**7, f"lapic base {lapic_hz} Hz is not 1 GHz within 1%"
     assert "ktest: 3 passed, 0 failed" in b.log, b.log[-3000:]
+    m = re.search(r"deviation lapic (\d+) ppm, tsc (\d+) ppm, clock (\d+) ppm", b.log)
+    assert m and all(int(v) < 10000 for v in m.groups()), "calibration must hold within 1%"
     m = re.search(r"longest sleep (\d+) ns", b.log)
     assert m and 10**7 <= int(m[1]) < 10**7 + 10**6, "a 10 ms sleep must wake within 1 ms"
     assert b.exitstatus == EXIT_SUCCESS
