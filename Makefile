@@ -186,7 +186,7 @@ $(B)/esp.img: esp/.stamp | $(B)/.deps-build
 $(B)/disk.img: esp/.stamp tools/mkdisk tools/mkesp | $(B)/.deps-build
 	tools/mkdisk esp $@
 
-.PHONY: esp image usb run debug test unit fuzz clean help FORCE $(FUZZERS:%=fuzz-run-%)
+.PHONY: esp image usb run debug test unit fuzz bench clean help FORCE $(FUZZERS:%=fuzz-run-%)
 FORCE:
 esp: esp/.stamp compile_commands.json
 image: $(B)/esp.img $(B)/disk.img
@@ -279,6 +279,11 @@ test: unit $(FUZZERS:%=$(B)/host/fuzz_%) $(B)/host/ext2tool $(USER_BINS) $(B)/es
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(PYTHON) -m pytest -q tests/
 
+# ---------------------------------------------------------------- benchmarks
+# user/bench on our kernel and on Debian's Linux, same QEMU flags (README "Benchmarks").
+bench: $(B)/esp.img $(B)/user/bench $(B)/user/exit0 | $(B)/.deps-bench
+	$(PYTHON) tools/bench
+
 # ---------------------------------------------------------------- misc
 # clang -MJ leaves one JSON fragment beside every C object.
 compile_commands.json: $(LOADER_OBJS) $(KERNEL_OBJS)
@@ -296,6 +301,7 @@ help:
 	@echo "make debug    same, paused, gdb stub on :1234"
 	@echo "make test     host unit tests, short fuzzing, QEMU boot tests"
 	@echo "make fuzz     long fuzzing runs (FUZZ_SECONDS=$(FUZZ_SECONDS) each)"
+	@echo "make bench    our kernel vs Linux on user/bench under QEMU -icount (build/bench/)"
 	@echo "make clean    remove build/ and esp/"
 	@echo "knobs: CMDLINE='ktest=all' MEM=512M RAMDISK_FREE=4096 QEMU_EXTRA=..."
 

@@ -2,10 +2,10 @@
 # Included by the top-level Makefile, which defines B, Q, CC and the
 # $(B)/.deps-build stamp. Exports USER_PROGS, USER_BINS and the `user` target.
 
-USER_PROGS := init hello exit0 testrunner \
+USER_PROGS := init hello exit0 testrunner bench \
               utest-cow utest-crash utest-efault utest-exec utest-fork-tree \
               utest-forkexec-cycles utest-lazy utest-oom utest-syscalls utest-elf-corpus \
-              utest-fault-inject
+              utest-fault-inject utest-signals utest-poll utest-tty
 USER_BINS  := $(USER_PROGS:%=$(B)/user/%) $(B)/user/hello-pie
 
 MUSL_LIB := /usr/lib/x86_64-linux-musl
