@@ -17,7 +17,10 @@
 #include "sched/thread.h"
 
 #define PROC_MAX 4096 /* all processes, zombies included */
-#define WNOHANG  1
+#define WNOHANG    1
+#define WUNTRACED  2
+#define WCONTINUED 8
+#define WNOWAIT    0x01000000
 
 /* proc_lock protects all_procs, every parent/children/sibling link,
  * state, exit_status and proc_total. */
@@ -248,7 +251,7 @@ void proc_exit(int wait_status)
 
 struct wait_args {
 	struct process *self;
-	int pid;
+	int pid, options;
 };
 
 /* A matching zombie child, or NULL; proc_lock held. */
@@ -271,30 +274,63 @@ static struct process *zombie_child(struct process *self, int pid, bool *any)
 	return NULL;
 }
 
+/* A matching live child with a stop/continue to report (WUNTRACED,
+ * WCONTINUED), or NULL; proc_lock held. Consumes the report unless WNOWAIT. */
+static struct process *reported_child(struct process *self, int pid, int options, int *status)
+{
+	struct process *c;
+
+	if (!(options & (WUNTRACED | WCONTINUED)))
+		return NULL;
+	list_for_each_entry(c, &self->children, sibling) {
+		if (pid > 0 && c->pid != (uint32_t)pid)
+			continue;
+		if (pid == 0 && c->pgid != self->pgid)
+			continue;
+		if (pid < -1 && c->pgid != (uint32_t)-pid)
+			continue;
+		if (c->state != PROC_ZOMBIE && signal_child_report(c, options, status))
+			return c;
+	}
+	return NULL;
+}
+
 static bool child_ready(void *arg)
 {
 	struct wait_args *w = arg;
 	bool any;
+	int status;
 
 	return zombie_child(w->self, w->pid, &any) != NULL || !any ||
+	       reported_child(w->self, w->pid, w->options | WNOWAIT, &status) != NULL ||
 	       signal_pending(w->self);
 }
 
 long proc_wait(int pid, int *status, int options)
 {
 	struct process *self = proc_current(), *z;
-	struct wait_args w = { self, pid };
+	struct wait_args w = { self, pid, options };
+	struct process *r = NULL;
 	bool any;
 	long reaped;
+	int report;
 
 	for (;;) {
 		spin_lock(&proc_lock);
 		z = zombie_child(self, pid, &any);
 		if (z)
 			list_remove(&z->sibling);
+		else
+			r = reported_child(self, pid, options, &report);
+		reaped = r ? r->pid : 0;
 		spin_unlock(&proc_lock);
 		if (z)
 			break;
+		if (r) { /* stopped or continued: reported, not reaped */
+			if (status)
+				*status = report;
+			return reaped;
+		}
 		if (!any)
 			return -ECHILD;
 		if (options & WNOHANG)
@@ -317,6 +353,8 @@ void proc_kill(struct process *p, int sig)
 {
 	p->kill_signal = sig;
 	__atomic_store_n(&p->killed, true, __ATOMIC_RELEASE);
+	if (p->thread)
+		sched_wake(p->thread); /* an interruptible sleep, or a stop, ends */
 }
 
 void proc_check_pending(void)

@@ -57,6 +57,23 @@ struct process {
 	bool vfork_pending;          /* ...until the child execs or exits */
 	bool killed;                 /* a fatal signal is pending (the OOM killer...) */
 	int kill_signal;
+
+	/* ---- signals (signal.c): signal_lock there protects these and the
+	 * writes of sigmask/actions; lock order proc_lock -> signal_lock. The
+	 * alternate stack is the process's own (no lock). ---- */
+	uint64_t sig_pending;             /* SIG_BIT(sig): sig is pending */
+	struct signal_info sig_info[NSIG]; /* what each pending signal carries */
+	uint64_t sig_saved_mask;          /* rt_sigsuspend: the mask to put back... */
+	bool sig_restore_mask;            /* ...once a handler ran or the call ends */
+	uint64_t sig_altstack_sp;         /* sigaltstack; size 0: none */
+	uint64_t sig_altstack_size;
+	uint32_t sig_altstack_flags;      /* SS_AUTODISARM */
+	bool sig_stopped;                 /* stopped (SIGSTOP...) until SIGCONT or SIGKILL */
+	bool sig_continued;               /* resumed: tell the parent (CLD_CONTINUED) */
+	int sig_stop_signal;              /* the signal that stopped it */
+	int sig_child_report;             /* for the parent's wait: 0, CLD_STOPPED or CLD_CONTINUED */
+	uint64_t itimer_real_ns;          /* alarm/ITIMER_REAL: monotonic deadline, 0 = off... */
+	uint64_t itimer_real_interval_ns; /* ...reload, 0 = one-shot (itimer_lock, sys_signal.c) */
 };
 
 /* The process of the calling thread, or NULL for a kernel thread. */

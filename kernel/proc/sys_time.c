@@ -96,15 +96,10 @@ SYSCALL(201, time)
 	return t;
 }
 
-/* Sleeps until the monotonic deadline; wakes early only for a kill. */
+/* Sleeps until the monotonic deadline; -EINTR if a signal comes first. */
 static long sleep_until(uint64_t deadline)
 {
-	while (time_since_boot_ns() < deadline) {
-		if (signal_pending(proc_current()))
-			return -EINTR;
-		timer_sleep_until(deadline);
-	}
-	return 0;
+	return signal_sleep_until(deadline);
 }
 
 static long read_timespec(uint64_t uptr, uint64_t *ns)
