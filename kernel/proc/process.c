@@ -161,6 +161,11 @@ static bool vfork_released(void *arg)
 
 long proc_fork(const struct trap_frame *tf, bool share_vm)
 {
+	return proc_clone(tf, share_vm, 0, 0);
+}
+
+long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, uint64_t clear_tid)
+{
 	struct process *parent = proc_current(), *child = proc_alloc(parent);
 	struct fork_start *start;
 	long pid;
@@ -204,6 +209,12 @@ long proc_fork(const struct trap_frame *tf, bool share_vm)
 	start->tf = *tf;
 	start->tf.rax = 0; /* fork returns 0 in the child */
 	pid = child->pid;
+	child->clear_child_tid = clear_tid;
+	if (set_tid) { /* in the child's memory, before it runs */
+		uint32_t tid = (uint32_t)pid;
+
+		aspace_copy_in(child->as, set_tid, &tid, sizeof(tid));
+	}
 	child->thread = thread_create(child->name, fork_child_entry, start);
 	if (share_vm) /* the child runs on our memory: wait until it lets go */
 		wait_until(&child->vfork_wq, vfork_released, child);

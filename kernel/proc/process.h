@@ -97,6 +97,11 @@ int proc_start_init(const char *path, const char *const argv[], const char *cons
 struct trap_frame;
 long proc_fork(const struct trap_frame *tf, bool share_vm);
 
+/* clone(): fork plus the child-side settings, applied before the child
+ * can run: its tid written at set_tid (if not 0) in its memory, and
+ * clear_tid remembered. */
+long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, uint64_t clear_tid);
+
 /* The child of a vfork stops sharing its parent's memory (exec, exit). */
 void proc_vfork_release(struct process *p);
 

@@ -76,22 +76,13 @@ SYSCALL(56, clone)
 		child_view.rsp = newsp;
 	if (flags & CLONE_SETTLS)
 		thread_current()->fs_base = tls; /* copied into the child by fork... */
-	pid = proc_fork(&child_view, (flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK));
+	pid = proc_clone(&child_view, (flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK),
+			 (flags & CLONE_CHILD_SETTID) ? child_tid : 0,
+			 (flags & CLONE_CHILD_CLEARTID) ? child_tid : 0);
 	if (flags & CLONE_SETTLS)
 		thread_current()->fs_base = self()->fs_base; /* ...and restored here */
 	if (pid < 0)
 		return pid;
-	if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) {
-		struct process *c = proc_find((uint32_t)pid);
-
-		if (c && (flags & CLONE_CHILD_CLEARTID))
-			c->clear_child_tid = child_tid;
-		if (c && (flags & CLONE_CHILD_SETTID)) {
-			uint32_t tid = (uint32_t)pid;
-
-			aspace_copy_in(c->as, child_tid, &tid, sizeof(tid));
-		}
-	}
 	if (flags & CLONE_PARENT_SETTID) {
 		uint32_t tid = (uint32_t)pid;
 
