@@ -55,6 +55,10 @@ def test_user_test_suite(tmp_path):
 
 BUSYBOX_SCRIPT = b"""\
 echo script: start
+(echo from-a-subshell)
+echo a b c | wc -w
+echo "x y z" | sed s/y/Y/ | tr a-z A-Z
+echo "rc says $(uname -s)"
 ls /
 cat /etc/motd
 uname -sm
@@ -74,8 +78,10 @@ def test_debian_busybox_static_runs_a_script(tmp_path):
     b = boot(tmp_path, image(tmp_path, cmdline="init=/bin/sh -- /tmp/script.sh",
                              ramdisk_files={"/tmp/script.sh": (BUSYBOX_SCRIPT, 0o755)}))
     log = b.log[b.log.find("script: start"):]
-    for want in ("script: start", "sbin", "Welcome.", "Linux x86_64", "hello", "removed",
-                 "script: done"):
+    # the subshell is the regression test for clone(CLONE_CHILD_SETTID) racing
+    # a child that exits first (a kernel panic once)
+    for want in ("script: start", "from-a-subshell", "\n3\n", "X Y Z", "rc says Linux",
+                 "sbin", "Welcome.", "Linux x86_64", "hello", "removed", "script: done"):
         assert want in log, f"{want!r} missing:\n{log[:3000]}"
     import hashlib
     digest = hashlib.sha256((ROOT / "fs/etc/hostname").read_bytes()).hexdigest()
@@ -88,6 +94,7 @@ def test_init_runs_rc_and_powers_off(tmp_path):
     b = boot(tmp_path)  # "-- poweroff": /etc/rc, then power-off
     assert "init: pid 1 starting" in b.log
     assert "rc: /etc/rc done" in b.log, b.log[-3000:]
+    assert "rc: Linux 6.1.0-kernel on kernel; MemFree:" in b.log
     assert "init: power-off: stopping every process" in b.log
     assert b.exitstatus == EXIT_SUCCESS
 
