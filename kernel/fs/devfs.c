@@ -5,6 +5,9 @@
 #include "dev/random.h"
 #include "dev/rtc.h"
 #include "fs/devfs.h"
+#include "proc/process.h"
+#include "proc/signal.h"
+#include "sched/wait.h"
 #include "lib/errno.h"
 #include "lib/list.h"
 #include "lib/string.h"
@@ -385,7 +388,25 @@ static const struct vnode_ops zero_ops = { .read = read_zero, .write = write_dis
 static const struct vnode_ops full_ops = { .read = read_zero, .write = write_full };
 static const struct vnode_ops random_ops = { .read = read_random, .write = write_random };
 /* Placeholder until the TTY layer: output only, reads give EOF, no ioctls. */
-static const struct vnode_ops console_ops = { .read = read_eof, .write = write_console };
+/* No console input yet (the TTY driver replaces this node): a read waits
+ * like one on an idle terminal, until a signal interrupts it, instead of
+ * returning end of file (a shell would exit at once and be restarted). */
+static struct wait_queue no_input = WAIT_QUEUE_INIT(no_input, "console-input");
+
+static bool console_read_interrupted(void *arg)
+{
+	return signal_pending(proc_current());
+}
+
+static int64_t read_console(struct vnode *vn, struct file *f, uint64_t off, struct uio *u)
+{
+	if (f->flags & O_NONBLOCK)
+		return -EAGAIN;
+	wait_until(&no_input, console_read_interrupted, NULL);
+	return -EINTR;
+}
+
+static const struct vnode_ops console_ops = { .read = read_console, .write = write_console };
 
 struct builtin {
 	const char *name;
