@@ -5,7 +5,7 @@
 USER_PROGS := init hello exit0 testrunner bench \
               utest-cow utest-crash utest-efault utest-exec utest-fork-tree \
               utest-forkexec-cycles utest-lazy utest-oom utest-syscalls utest-elf-corpus \
-              utest-fault-inject utest-signals
+              utest-fault-inject utest-signals utest-poll utest-tty
 USER_BINS  := $(USER_PROGS:%=$(B)/user/%) $(B)/user/hello-pie
 
 MUSL_LIB := /usr/lib/x86_64-linux-musl

@@ -5,6 +5,7 @@
 #include "dev/random.h"
 #include "dev/rtc.h"
 #include "fs/devfs.h"
+#include "fs/poll.h"
 #include "proc/process.h"
 #include "proc/signal.h"
 #include "sched/wait.h"
@@ -262,6 +263,13 @@ static int node_ioctl(struct vnode *vn, struct file *f, unsigned long cmd, unsig
 	return ops && ops->ioctl ? ops->ioctl(vn, f, cmd, arg) : -ENOTTY;
 }
 
+static unsigned node_poll(struct vnode *vn, struct file *f)
+{
+	const struct vnode_ops *ops = node_of(vn)->ops;
+
+	return ops && ops->poll ? ops->poll(vn, f) : POLL_DEFAULT_MASK;
+}
+
 static void node_release(struct vnode *vn, struct file *f)
 {
 	const struct vnode_ops *ops = node_of(vn)->ops;
@@ -277,6 +285,7 @@ static const struct vnode_ops devfs_node_ops = {
 	.read = node_read,
 	.write = node_write,
 	.ioctl = node_ioctl,
+	.poll = node_poll,
 	.release = node_release,
 };
 

@@ -1,5 +1,6 @@
 /* Pipes: a 64 KiB ring between a read end and a write end. */
 #include "fs/pipe.h"
+#include "fs/poll.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
@@ -69,6 +70,7 @@ static int64_t pipe_read(struct vnode *vn, struct file *f, uint64_t off, struct 
 			p->len -= (uint32_t)n;
 			spin_unlock(&p->wq.lock);
 			wake_up_all(&p->wq);
+			poll_wake();
 			if (uio_move(u, chunk, n, true))
 				return done ? done : -EFAULT;
 			done += (int64_t)n;
@@ -129,6 +131,7 @@ static int64_t pipe_write(struct vnode *vn, struct file *f, uint64_t off, struct
 				w.want = 1;
 				spin_unlock(&p->wq.lock);
 				wake_up_all(&p->wq);
+				poll_wake();
 				continue;
 			}
 			spin_unlock(&p->wq.lock);
@@ -178,6 +181,30 @@ static void pipe_release(struct vnode *vn, struct file *f)
 		p->writers--;
 	spin_unlock(&p->wq.lock);
 	wake_up_all(&p->wq);
+	poll_wake();
+}
+
+/* Read end: POLLIN with data, POLLHUP without writers. Write end: POLLOUT
+ * with PIPE_BUF bytes of room, POLLERR without readers. */
+static unsigned pipe_poll(struct vnode *vn, struct file *f)
+{
+	struct pipe *p = vn->data;
+	unsigned events = 0;
+
+	spin_lock(&p->wq.lock);
+	if ((f->flags & O_ACCMODE) == O_RDONLY) {
+		if (p->len > 0)
+			events |= POLLIN | POLLRDNORM;
+		if (p->writers == 0)
+			events |= POLLHUP;
+	} else {
+		if (PIPE_CAPACITY - p->len >= PIPE_BUF)
+			events |= POLLOUT | POLLWRNORM;
+		if (p->readers == 0)
+			events |= POLLERR;
+	}
+	spin_unlock(&p->wq.lock);
+	return events;
 }
 
 static void pipe_inactive(struct vnode *vn)
@@ -190,7 +217,7 @@ static void pipe_inactive(struct vnode *vn)
 
 static const struct vnode_ops pipe_ops = {
 	.getattr = pipe_getattr, .read = pipe_read, .write = pipe_write,
-	.open = pipe_open, .release = pipe_release, .inactive = pipe_inactive,
+	.open = pipe_open, .release = pipe_release, .inactive = pipe_inactive, .poll = pipe_poll,
 };
 
 int pipe_create(uint32_t flags, struct file **read_end, struct file **write_end)

@@ -1,6 +1,7 @@
 /* The root filesystem: the loader's ext2 ramdisk at /, devfs at /dev, procfs at /proc. */
 #include "arch/x86_64/power.h"
 #include "dev/failframes.h"
+#include "dev/tty.h"
 #include "fs/devfs.h"
 #include "fs/ext2_vfs.h"
 #include "fs/procfs.h"
@@ -38,6 +39,7 @@ void rootfs_mount(const struct boot_info *bi)
 		power_off(false);
 	}
 	failframes_init();
+	tty_init();                     /* /dev/console, ttyS0, tty: before devfs_create */
 	mount_or_warn(devfs_create(), "/dev");
 	mount_or_warn(procfs_create(), "/proc");
 }

@@ -632,10 +632,33 @@ int64_t vfs_pwrite(struct file *f, uint64_t off, struct uio *u)
 	return rw_at(f, off, u, true);
 }
 
+/*
+ * Devices, FIFOs and sockets: reads and writes that may block for long
+ * must not hold f->lock, which every other user of the open file (a dup, a
+ * fork: a shell's stdin and stdout) would then wait for. As on Linux, their
+ * offset (which devices like failframes use) is read and advanced without
+ * the lock.
+ */
+static bool file_is_stream(const struct file *f)
+{
+	return S_ISCHR(f->vn->mode) || S_ISFIFO(f->vn->mode) || S_ISSOCK(f->vn->mode);
+}
+
+static int64_t stream_rw(struct file *f, struct uio *u, bool write)
+{
+	int64_t n = rw_at(f, __atomic_load_n(&f->offset, __ATOMIC_RELAXED), u, write);
+
+	if (n > 0)
+		__atomic_add_fetch(&f->offset, (uint64_t)n, __ATOMIC_RELAXED);
+	return n;
+}
+
 int64_t vfs_read(struct file *f, struct uio *u)
 {
 	int64_t n;
 
+	if (file_is_stream(f))
+		return stream_rw(f, u, false);
 	mutex_lock(&f->lock);
 	n = rw_at(f, f->offset, u, false);
 	if (n > 0)
@@ -648,6 +671,8 @@ int64_t vfs_write(struct file *f, struct uio *u)
 {
 	int64_t n;
 
+	if (file_is_stream(f))
+		return stream_rw(f, u, true);
 	mutex_lock(&f->lock);
 	if ((f->flags & O_APPEND) && S_ISREG(f->vn->mode)) {
 		struct vattr va;

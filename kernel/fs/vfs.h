@@ -169,6 +169,8 @@ struct vnode_ops {
 	/* Devices: per-open set-up, ioctl, and the last close. */
 	int (*open)(struct vnode *vn, struct file *f);
 	int (*ioctl)(struct vnode *vn, struct file *f, unsigned long cmd, unsigned long arg);
+	/* The POLL* events ready now on f; NULL: always ready (fs/poll.h). */
+	unsigned (*poll)(struct vnode *vn, struct file *f);
 	void (*release)(struct vnode *vn, struct file *f);
 	/* The last reference went away: free what `data` holds. */
 	void (*inactive)(struct vnode *vn);
