@@ -265,6 +265,19 @@ struct wait_args {
 	int pid, options;
 };
 
+/* Does wait4's pid argument select child c? (>0: that pid, 0: the caller's
+ * process group, < -1: group -pid, -1: any child.) */
+static bool wait_selects(const struct process *self, const struct process *c, int pid)
+{
+	if (pid > 0)
+		return c->pid == (uint32_t)pid;
+	if (pid == 0)
+		return c->pgid == self->pgid;
+	if (pid < -1)
+		return c->pgid == (uint32_t)-pid;
+	return true;
+}
+
 /* A matching zombie child, or NULL; proc_lock held. */
 static struct process *zombie_child(struct process *self, int pid, bool *any)
 {
@@ -272,11 +285,7 @@ static struct process *zombie_child(struct process *self, int pid, bool *any)
 
 	*any = false;
 	list_for_each_entry(c, &self->children, sibling) {
-		if (pid > 0 && c->pid != (uint32_t)pid)
-			continue;
-		if (pid == 0 && c->pgid != self->pgid)
-			continue;
-		if (pid < -1 && c->pgid != (uint32_t)-pid)
+		if (!wait_selects(self, c, pid))
 			continue;
 		*any = true;
 		if (c->state == PROC_ZOMBIE)
@@ -294,11 +303,7 @@ static struct process *reported_child(struct process *self, int pid, int options
 	if (!(options & (WUNTRACED | WCONTINUED)))
 		return NULL;
 	list_for_each_entry(c, &self->children, sibling) {
-		if (pid > 0 && c->pid != (uint32_t)pid)
-			continue;
-		if (pid == 0 && c->pgid != self->pgid)
-			continue;
-		if (pid < -1 && c->pgid != (uint32_t)-pid)
+		if (!wait_selects(self, c, pid))
 			continue;
 		if (c->state != PROC_ZOMBIE && signal_child_report(c, options, status))
 			return c;
