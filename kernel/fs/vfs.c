@@ -892,11 +892,18 @@ static int sticky_check(struct vnode *dir, struct vnode *victim, const struct cr
 	return 0;
 }
 
+/*
+ * unlink and rmdir keep the victim's vnode referenced until the name is
+ * gone, as rename keeps the one it replaces: an inode whose last link goes
+ * is freed when its last vnode reference does (ext2 defers the free to
+ * .inactive), so that reference must exist even when nobody has the file
+ * open.
+ */
 int vfs_unlink(struct vnode *root, struct vnode *at, const char *path, bool is_dir,
 	       const struct cred *cred)
 {
 	struct vfs_last last;
-	struct vnode *dir, *victim;
+	struct vnode *dir, *victim = NULL;
 	int err = parent_for_change(root, at, path, cred, &dir, &last);
 
 	if (err)
@@ -913,7 +920,6 @@ int vfs_unlink(struct vnode *root, struct vnode *at, const char *path, bool is_d
 			err = -ENOTDIR;
 		else
 			err = sticky_check(dir, victim, cred);
-		vnode_put(victim);
 	}
 	if (!err && !(is_dir ? dir->ops->rmdir : dir->ops->unlink))
 		err = -EPERM;
@@ -923,6 +929,7 @@ int vfs_unlink(struct vnode *root, struct vnode *at, const char *path, bool is_d
 			     : dir->ops->unlink(dir, last.name, last.len);
 		mutex_unlock(&dir->mnt->lock);
 	}
+	vnode_put(victim);
 	vnode_put(dir);
 	return err;
 }
@@ -931,7 +938,7 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 	       struct vnode *new_at, const char *newpath, const struct cred *cred)
 {
 	struct vfs_last ol, nl;
-	struct vnode *odir, *ndir, *victim;
+	struct vnode *odir, *ndir, *victim, *replaced = NULL;
 	int err = parent_for_change(root, old_at, oldpath, cred, &odir, &ol);
 
 	if (err)
@@ -955,11 +962,21 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 			vnode_put(victim);
 		}
 	}
+	if (!err) { /* the file a successful rename would replace, if any */
+		err = lookup_child(ndir, nl.name, nl.len, &replaced);
+		if (err == -ENOENT)
+			err = 0;
+		else if (!err && replaced->mounted)
+			err = -EBUSY;
+		else if (!err)
+			err = sticky_check(ndir, replaced, cred);
+	}
 	if (!err) {
 		mutex_lock(&odir->mnt->lock);
 		err = odir->ops->rename(odir, ol.name, ol.len, ndir, nl.name, nl.len);
 		mutex_unlock(&odir->mnt->lock);
 	}
+	vnode_put(replaced);
 	vnode_put(odir);
 	vnode_put(ndir);
 	return err;
