@@ -5,9 +5,11 @@
 #include "arch/x86_64/time.h"
 #include "dev/console.h"
 #include "lib/errno.h"
+#include "lib/logring.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "log.h"
+#include "sched/spinlock.h"
 
 #define LOG_MODULES_MAX 16
 #define LOG_NAME_MAX 15
@@ -22,6 +24,59 @@ static enum log_level default_level = LOG_INFO;
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
+/*
+ * The ring dmesg reads: every kernel line, each prefixed with its syslog
+ * priority ("<3>" err, "<4>" warn, "<6>" info, "<7>" debug; raw kprintf
+ * lines are "<6>"), as Linux's syslog() returns them. It is static, so it
+ * holds the log from the first line on. ring_lock is only ever tried: a
+ * fault or panic in the middle of a ring write still reaches the consoles.
+ */
+#define KMSG_SIZE (64 * 1024)
+static char ring_buf[KMSG_SIZE];
+static struct logring ring = { ring_buf, KMSG_SIZE, 0, 0, 0 };
+static struct spinlock ring_lock = SPINLOCK_INIT("kmsg");
+static bool ring_line_start = true; /* the next ring byte starts a line */
+static int line_priority = 6;	   /* syslog priority of the line being written */
+
+/* Console log level (syslog's CONSOLE_LEVEL): a klog line reaches the
+ * consoles only if its priority is below it. 8: everything. */
+static int console_level = 8;
+static int console_level_saved = 8; /* for CONSOLE_ON after CONSOLE_OFF */
+static const int level_priority[] = { 3, 4, 6, 7 };
+
+static bool ring_trylock(void)
+{
+	uint64_t flags = irq_save();
+
+	if (__atomic_exchange_n(&ring_lock.locked, 1, __ATOMIC_ACQUIRE)) {
+		irq_restore(flags);
+		return false;
+	}
+	ring_lock.saved_flags = flags;
+	return true;
+}
+
+static void ring_put(const char *s, size_t n)
+{
+	if (!ring_trylock())
+		return;
+	while (n) {
+		const char *nl = memchr(s, '\n', n);
+		size_t len = nl ? (size_t)(nl - s) + 1 : n;
+
+		if (ring_line_start) {
+			char prefix[4] = { '<', (char)('0' + line_priority), '>', 0 };
+
+			logring_write(&ring, prefix, 3);
+		}
+		logring_write(&ring, s, len);
+		ring_line_start = nl != NULL;
+		s += len;
+		n -= len;
+	}
+	spin_unlock(&ring_lock);
+}
+
 static enum log_level level_of(const char *module)
 {
 	for (int i = 0; i < module_count; i++)
@@ -30,9 +85,12 @@ static enum log_level level_of(const char *module)
 	return default_level;
 }
 
+/* ctx: NULL for the consoles and the ring, non-NULL for the ring only. */
 static void console_sink(void *ctx, const char *s, size_t n)
 {
-	console_write(s, n);
+	ring_put(s, n);
+	if (!ctx)
+		console_write(s, n);
 }
 
 void kvprintf(const char *fmt, va_list ap)
@@ -49,20 +107,78 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
+__attribute__((format(printf, 2, 3)))
+static void format_to(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvformat(console_sink, ctx, fmt, ap);
+	va_end(ap);
+}
+
 void klog(enum log_level level, const char *module, const char *fmt, ...)
 {
 	uint64_t ns = time_since_boot_ns();
+	int prio = level_priority[level];
+	void *ring_only = prio < console_level ? NULL : (void *)1;
 	va_list ap;
 
 	if (level > level_of(module))
 		return;
-	kprintf("[%5lu.%06lu] %s: %s", (unsigned long)(ns / 1000000000),
+	line_priority = prio;
+	format_to(ring_only, "[%5lu.%06lu] %s: %s", (unsigned long)(ns / 1000000000),
 		(unsigned long)(ns / 1000 % 1000000), module,
 		level == LOG_ERR ? "error: " : level == LOG_WARN ? "warning: " : "");
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	kvformat(console_sink, ring_only, fmt, ap);
 	va_end(ap);
-	console_write("\n", 1);
+	console_sink(ring_only, "\n", 1);
+	line_priority = 6;
+}
+
+size_t kmsg_read(char *dst, size_t max, bool consume)
+{
+	size_t n;
+
+	spin_lock(&ring_lock);
+	n = consume ? logring_consume(&ring, dst, max) : logring_read_all(&ring, dst, max);
+	spin_unlock(&ring_lock);
+	return n;
+}
+
+uint64_t kmsg_unread(void)
+{
+	uint64_t n;
+
+	spin_lock(&ring_lock);
+	n = logring_unread(&ring);
+	spin_unlock(&ring_lock);
+	return n;
+}
+
+void kmsg_clear(void)
+{
+	spin_lock(&ring_lock);
+	logring_clear(&ring);
+	spin_unlock(&ring_lock);
+}
+
+size_t kmsg_size(void)
+{
+	return KMSG_SIZE;
+}
+
+void kmsg_console_level(int level)
+{
+	if (level == KMSG_CONSOLE_OFF) {
+		console_level_saved = console_level;
+		console_level = 1;
+	} else if (level == KMSG_CONSOLE_ON) {
+		console_level = console_level_saved;
+	} else {
+		console_level = level;
+	}
 }
 
 static int parse_level(const char *s, size_t n, enum log_level *out)

@@ -3,6 +3,9 @@
 #define LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -28,5 +31,24 @@ void kvprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)))
  * logging which part was not understood (the valid parts still apply).
  */
 int log_configure(const char *spec);
+
+/*
+ * The kernel message ring (what dmesg shows), 64 KiB: every line the
+ * consoles get, and lines kept off the consoles by the console level,
+ * each starting with "<priority>" as Linux's syslog() returns them.
+ * kmsg_read: the newest whole lines since the last clear, at most max
+ * bytes, or with consume the next unread bytes for a klogd-style reader;
+ * kmsg_unread: how many of those there are.
+ */
+size_t kmsg_read(char *dst, size_t max, bool consume);
+uint64_t kmsg_unread(void);
+void kmsg_clear(void);
+size_t kmsg_size(void);
+
+/* Sets the console level (1..8: klog lines of a lower syslog priority
+ * number reach the consoles), or turns the consoles off/on again. */
+#define KMSG_CONSOLE_OFF (-1)
+#define KMSG_CONSOLE_ON  (-2)
+void kmsg_console_level(int level);
 
 #endif

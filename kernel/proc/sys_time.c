@@ -3,6 +3,8 @@
 #include "dev/random.h"
 #include "dev/rtc.h"
 #include "lib/errno.h"
+#include "log.h"
+#include "mm/kmalloc.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "proc/process.h"
@@ -247,4 +249,79 @@ SYSCALL(99, sysinfo)
 	info.procs = c.procs;
 	info.mem_unit = 1;
 	return copy_to_user((void *)a0, &info, sizeof(info));
+}
+
+/*
+ * syslog (klogctl): the kernel message ring, as dmesg and klogd use it.
+ * Reading everything (3) and the ring's size (10) are open to everyone (as
+ * with Linux's dmesg_restrict=0); the rest needs root. The consuming read
+ * (2) waits for new lines by checking every 100 ms: kernel code logs from
+ * places that cannot wake a sleeper (interrupts off, scheduler locks held).
+ */
+enum {
+	SYSLOG_CLOSE, SYSLOG_OPEN, SYSLOG_READ, SYSLOG_READ_ALL, SYSLOG_READ_CLEAR, SYSLOG_CLEAR,
+	SYSLOG_CONSOLE_OFF, SYSLOG_CONSOLE_ON, SYSLOG_CONSOLE_LEVEL, SYSLOG_SIZE_UNREAD,
+	SYSLOG_SIZE_BUFFER,
+};
+
+static long syslog_read(int type, uint64_t ubuf, int64_t len)
+{
+	size_t max, n;
+	char *buf;
+	long err;
+
+	if (!ubuf || len < 0)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	max = (uint64_t)len < kmsg_size() ? (size_t)len : kmsg_size();
+	while (type == SYSLOG_READ && !kmsg_unread())
+		if ((err = signal_sleep_until(time_since_boot_ns() + 100000000)))
+			return err;
+	buf = kmalloc(max);
+	n = kmsg_read(buf, max, type == SYSLOG_READ);
+	err = copy_to_user((void *)ubuf, buf, n);
+	kfree(buf);
+	if (err)
+		return err;
+	if (type == SYSLOG_READ_CLEAR)
+		kmsg_clear();
+	return (long)n;
+}
+
+SYSCALL(103, syslog)
+{
+	int type = (int)a0;
+
+	if (type != SYSLOG_READ_ALL && type != SYSLOG_SIZE_BUFFER && type != SYSLOG_OPEN &&
+	    type != SYSLOG_CLOSE && proc_current()->cred.euid != 0)
+		return -EPERM;
+	switch (type) {
+	case SYSLOG_CLOSE:
+	case SYSLOG_OPEN:
+		return 0;
+	case SYSLOG_READ:
+	case SYSLOG_READ_ALL:
+	case SYSLOG_READ_CLEAR:
+		return syslog_read(type, a1, (int64_t)(int32_t)a2);
+	case SYSLOG_CLEAR:
+		kmsg_clear();
+		return 0;
+	case SYSLOG_CONSOLE_OFF:
+		kmsg_console_level(KMSG_CONSOLE_OFF);
+		return 0;
+	case SYSLOG_CONSOLE_ON:
+		kmsg_console_level(KMSG_CONSOLE_ON);
+		return 0;
+	case SYSLOG_CONSOLE_LEVEL:
+		if ((int)a2 < 1 || (int)a2 > 8)
+			return -EINVAL;
+		kmsg_console_level((int)a2);
+		return 0;
+	case SYSLOG_SIZE_UNREAD:
+		return (long)kmsg_unread();
+	case SYSLOG_SIZE_BUFFER:
+		return (long)kmsg_size();
+	}
+	return -EINVAL;
 }

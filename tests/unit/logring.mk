@@ -1,0 +1,2 @@
+UNIT_TESTS += logring
+unit_logring_SRCS := kernel/lib/logring.c
