@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -419,6 +420,52 @@ static void check_files(void)
 	unlink(f);
 }
 
+static void check_sendfile(void)
+{
+	const char *f = in_dir(0, "src"), *g = in_dir(1, "dst");
+	char buf[64];
+	off_t off = 6;
+	int in, out, p[2];
+
+	area = "sendfile";
+	in = open(f, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	out = open(g, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (!expect_ok(in, "create the source") || !expect_ok(out, "create the target"))
+		return;
+	expect(write(in, "hello world", 11) == 11, "write the source");
+	expect(lseek(in, 0, SEEK_SET) == 0, "rewind the source");
+	expect(sendfile(out, in, NULL, 5) == 5, "5 bytes at the file offset");
+	expect(lseek(in, 0, SEEK_CUR) == 5, "the source offset moved to 5");
+	expect(sendfile(out, in, &off, 100) == 5 && off == 11, "to end of file from *offset 6");
+	expect(lseek(in, 0, SEEK_CUR) == 5, "an explicit offset leaves the file offset alone");
+	expect(sendfile(out, in, &off, 100) == 0, "at end of file: 0");
+	expect(pread(out, buf, sizeof(buf), 0) == 10 && memcmp(buf, "helloworld", 10) == 0,
+	       "the target holds both pieces");
+	if (expect_ok(pipe(p), "pipe")) {
+		off = 0;
+		expect(sendfile(p[1], in, &off, 11) == 11, "into a pipe");
+		expect(read(p[0], buf, sizeof(buf)) == 11 && memcmp(buf, "hello world", 11) == 0,
+		       "the pipe carries the file");
+		expect_errno(sendfile(out, p[0], NULL, 1), EINVAL, "from a pipe");
+		close(p[0]);
+		close(p[1]);
+	}
+	off = -1;
+	expect_errno(sendfile(out, in, &off, 1), EINVAL, "a negative offset");
+	expect_errno(sendfile(out, in, (off_t *)8, 1), EFAULT, "a bad offset pointer");
+	expect_errno(sendfile(in, 99, NULL, 1), EBADF, "a closed source");
+	close(out);
+	out = open(g, O_RDONLY);
+	expect_errno(sendfile(out, in, NULL, 1), EBADF, "a target open read-only");
+	close(out);
+	out = open(g, O_WRONLY | O_APPEND);
+	expect_errno(sendfile(out, in, NULL, 1), EINVAL, "an O_APPEND target");
+	close(out);
+	close(in);
+	unlink(f);
+	unlink(g);
+}
+
 static void check_names(void)
 {
 	const char *a = in_dir(0, "a"), *b = in_dir(1, "b"), *c = in_dir(2, "c");
@@ -616,6 +663,7 @@ int main(void)
 	check_fds();
 	check_pipe();
 	check_files();
+	check_sendfile();
 	check_names();
 	check_cwd();
 	check_getdents();

@@ -3,6 +3,7 @@
 #include "lib/errno.h"
 #include "mm/kmalloc.h"
 #include "proc/process.h"
+#include "proc/signal.h"
 #include "proc/sys_fs.h"
 #include "proc/syscall.h"
 #include "proc/uaccess.h"
@@ -65,6 +66,81 @@ static bool file_allows(const struct file *f, bool write)
 SYSCALL(3, close)
 {
 	return fd_close(proc_current()->fds, (int)a0);
+}
+
+/*
+ * sendfile: up to count bytes from in_fd to out_fd through a kernel
+ * buffer, without a trip through user memory. in_fd must be readable at
+ * an offset (a file, not a pipe or socket: -EINVAL, as Linux before 5.12):
+ * at *offset, which is advanced, when offset is given, otherwise at in_fd's
+ * own offset. out_fd may be anything writable except O_APPEND (-EINVAL).
+ * Stops at end of file, a short write or a pending signal; returns the
+ * bytes written, or the error if none were.
+ */
+#define SENDFILE_CHUNK (32 * 1024)
+
+static int64_t send_chunks(struct file *in, struct file *out, int64_t *pos, uint64_t count)
+{
+	uint8_t *buf = kmalloc(SENDFILE_CHUNK);
+	uint64_t done = 0;
+	int64_t n = 0;
+
+	while (done < count) {
+		struct uio ru = uio_kernel(buf, count - done < SENDFILE_CHUNK ? count - done : SENDFILE_CHUNK);
+		struct uio wu;
+		int64_t w;
+
+		n = vfs_pread(in, (uint64_t)*pos, &ru);
+		if (n <= 0)
+			break;
+		wu = uio_kernel(buf, (size_t)n);
+		w = vfs_write(out, &wu);
+
+		if (w <= 0) {
+			n = w;
+			break;
+		}
+		*pos += w;
+		done += (uint64_t)w;
+		if (w < n || signal_pending(proc_current()))
+			break;
+	}
+	kfree(buf);
+	return done ? (int64_t)done : n;
+}
+
+SYSCALL(40, sendfile)
+{
+	struct process *p = proc_current();
+	struct file *in = NULL, *out = NULL;
+	uint64_t count = a3 < MAX_RW_COUNT ? a3 : MAX_RW_COUNT;
+	int64_t pos = 0, n = sys_get_file(p, (int)a1, false, &in);
+
+	if (!n)
+		n = sys_get_file(p, (int)a0, false, &out);
+	if (!n && (!file_allows(in, false) || !file_allows(out, true)))
+		n = -EBADF;
+	else if (!n && (S_ISFIFO(in->vn->mode) || S_ISSOCK(in->vn->mode) || S_ISDIR(in->vn->mode) ||
+			(out->flags & O_APPEND)))
+		n = -EINVAL;
+	else if (!n && a2 && copy_from_user(&pos, (const void *)a2, sizeof(pos)))
+		n = -EFAULT;
+	else if (!n && pos < 0)
+		n = -EINVAL;
+	if (!n) {
+		if (!a2)
+			pos = (int64_t)__atomic_load_n(&in->offset, __ATOMIC_RELAXED);
+		n = send_chunks(in, out, &pos, count);
+		if (n > 0 && !a2)
+			__atomic_store_n(&in->offset, (uint64_t)pos, __ATOMIC_RELAXED);
+		if (n > 0 && a2 && copy_to_user((void *)a2, &pos, sizeof(pos)))
+			n = -EFAULT;
+	}
+	if (in)
+		file_put(in);
+	if (out)
+		file_put(out);
+	return n;
 }
 
 /* ---- reading and writing -------------------------------------------------------- */
