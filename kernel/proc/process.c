@@ -1,6 +1,7 @@
 /* Processes: creation by fork, exit and reaping, kills and the OOM killer. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
+#include "arch/x86_64/time.h"
 #include "arch/x86_64/trap.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -16,7 +17,6 @@
 #include "sched/sched.h"
 #include "sched/thread.h"
 
-#define PROC_MAX 4096 /* all processes, zombies included */
 #define WNOHANG    1
 #define WUNTRACED  2
 #define WCONTINUED 8
@@ -79,13 +79,52 @@ void proc_for_each(void (*fn)(struct process *p, void *ctx), void *ctx)
 }
 
 /* A new process with a pid, linked under parent (NULL for init). */
+/* Processes of real user uid, zombies included (as Linux counts them
+ * against RLIMIT_NPROC). Called with proc_lock held. */
+static uint64_t procs_of_user(uint32_t uid)
+{
+	struct process *p;
+	uint64_t n = 0;
+
+	list_for_each_entry(p, &all_procs, all_node)
+		n += p->cred.uid == uid;
+	return n;
+}
+
+/* Says why forks fail, at most once a second: a fork bomb fails thousands. */
+static void report_nproc(const struct process *parent)
+{
+	static uint64_t last_ns, quiet;
+	uint64_t now = time_since_boot_ns();
+
+	if (last_ns && now - last_ns < 1000000000) {
+		quiet++;
+		return;
+	}
+	log_warn("proc", "fork by pid %u (%s): user %u is at RLIMIT_NPROC (%lu processes): "
+		 "EAGAIN (%lu more since the last report)", parent->pid, parent->name,
+		 parent->cred.uid, (unsigned long)parent->rlim[RLIMIT_NPROC][0], (unsigned long)quiet);
+	last_ns = now;
+	quiet = 0;
+}
+
+/*
+ * A new process, a child of parent (NULL for init). NULL when the system
+ * has PROC_MAX processes or the parent's real user has as many as the
+ * parent's RLIMIT_NPROC allows. Unlike Linux, root is held to the limit
+ * too: a fork bomb in the root shell must fail before kernel memory runs
+ * out (kernel allocations do not fail, they panic).
+ */
 static struct process *proc_alloc(struct process *parent)
 {
 	struct process *p;
 
 	spin_lock(&proc_lock);
-	if (proc_total >= PROC_MAX) {
+	if (proc_total >= PROC_MAX ||
+	    (parent && procs_of_user(parent->cred.uid) >= parent->rlim[RLIMIT_NPROC][0])) {
 		spin_unlock(&proc_lock);
+		if (parent && proc_total < PROC_MAX)
+			report_nproc(parent);
 		return NULL;
 	}
 	proc_total++;
@@ -95,7 +134,12 @@ static struct process *proc_alloc(struct process *parent)
 	wait_queue_init(&p->child_exit, "child-exit");
 	wait_queue_init(&p->vfork_wq, "vfork");
 	p->cred.umask = 022;
-	proc_rlimit_defaults(p);
+	if (parent) { /* counted against its user from now on; proc_clone copies the rest */
+		p->cred = parent->cred;
+		p->state = PROC_NEW;
+	} else {
+		proc_rlimit_defaults(p);
+	}
 	spin_lock(&proc_lock);
 	p->pid = next_pid++;
 	p->parent = parent;
@@ -164,6 +208,34 @@ long proc_fork(const struct trap_frame *tf, bool share_vm)
 	return proc_clone(tf, share_vm, 0, 0);
 }
 
+/* Takes a child that never ran out of the tree and frees it. */
+static void unlink_child(struct process *child)
+{
+	spin_lock(&proc_lock);
+	list_remove(&child->sibling);
+	spin_unlock(&proc_lock);
+	proc_free(child);
+}
+
+/*
+ * The last step of fork, atomic with respect to kill's walk over all
+ * processes (both hold proc_lock): the child becomes visible to signals
+ * only if its parent has no signal pending. Otherwise the fork is undone,
+ * so a signal to "every process" (kill -9 -1 against a fork bomb) or to a
+ * process group reaches every member, including those being born.
+ */
+static bool publish_child(struct process *parent, struct process *child)
+{
+	bool ok;
+
+	spin_lock(&proc_lock);
+	ok = !signal_pending(parent);
+	if (ok)
+		child->state = PROC_ALIVE;
+	spin_unlock(&proc_lock);
+	return ok;
+}
+
 long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, uint64_t clear_tid)
 {
 	struct process *parent = proc_current(), *child = proc_alloc(parent);
@@ -180,10 +252,7 @@ long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, ui
 		child->as = aspace_clone(parent->as);
 	}
 	if (!child->as) {
-		spin_lock(&proc_lock);
-		list_remove(&child->sibling);
-		spin_unlock(&proc_lock);
-		proc_free(child);
+		unlink_child(child);
 		return -ENOMEM;
 	}
 	child->fds = fdtable_clone(parent->fds);
@@ -214,6 +283,15 @@ long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, ui
 		uint32_t tid = (uint32_t)pid;
 
 		aspace_copy_in(child->as, set_tid, &tid, sizeof(tid));
+	}
+	if (!publish_child(parent, child)) {
+		kfree(start);
+		fdtable_put(child->fds);
+		vnode_put(child->cwd);
+		vnode_put(child->root);
+		aspace_put(child->as);
+		unlink_child(child);
+		return -EINTR; /* signal_deliver restarts fork once the signal is dealt with */
 	}
 	child->thread = thread_create(child->name, fork_child_entry, start);
 	if (share_vm) /* the child runs on our memory: wait until it lets go */

@@ -16,7 +16,8 @@ struct thread;
 #define PROC_NAME_MAX 16  /* like Linux's comm, with the NUL */
 #define PROC_EXE_MAX  256
 
-enum proc_state { PROC_ALIVE, PROC_ZOMBIE };
+/* PROC_NEW: being built by fork, not yet signalled, killed or run. */
+enum proc_state { PROC_ALIVE, PROC_ZOMBIE, PROC_NEW };
 
 /*
  * One process = one thread today (threads of a process come later; the
@@ -105,7 +106,14 @@ long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, ui
 /* The child of a vfork stops sharing its parent's memory (exec, exit). */
 void proc_vfork_release(struct process *p);
 
-/* Fills p->rlim with the defaults (sys_proc.c). */
+#define PROC_MAX 4096 /* all processes, zombies included */
+#define RLIMIT_NPROC 6
+
+/*
+ * Fills p->rlim with the defaults (sys_proc.c). RLIMIT_NPROC defaults to
+ * one process per 512 KiB of managed memory, at least 64 and at most
+ * PROC_MAX (Linux: half its thread maximum, one thread per 128 KiB).
+ */
 void proc_rlimit_defaults(struct process *p);
 
 /* Ends the calling process with a wait status (status << 8, or a signal

@@ -797,6 +797,14 @@ static bool restartable(uint64_t nr, bool after_handler)
 	return true;
 }
 
+/* fork and clone restart even after a handler without SA_RESTART (Linux's
+ * ERESTARTNOINTR): they only fail with EINTR to let a signal in first. */
+static bool restarts_always(uint64_t nr)
+{
+	return nr == 56 /* clone */ || nr == 57 /* fork */ || nr == 58 /* vfork */ ||
+	       nr == 435 /* clone3 */;
+}
+
 static void restart_syscall(struct trap_frame *tf)
 {
 	tf->rax = tf->error; /* the number */
@@ -860,7 +868,8 @@ bool signal_deliver(struct trap_frame *tf)
 			continue;
 		}
 		if (interrupted) {
-			if ((act.flags & SA_RESTART) && restartable(tf->error, true))
+			if (((act.flags & SA_RESTART) && restartable(tf->error, true)) ||
+			    restarts_always(tf->error))
 				restart_syscall(tf);
 			interrupted = false;
 		}

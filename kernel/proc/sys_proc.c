@@ -7,6 +7,7 @@
 #include "log.h"
 #include "mm/aspace.h"
 #include "mm/kmalloc.h"
+#include "mm/pmm.h"
 #include "proc/exec.h"
 #include "proc/process.h"
 #include "proc/signal.h"
@@ -347,7 +348,8 @@ static void kill_one(struct process *p, void *ctx)
 		return;
 	if (k->pid > 0 ? p->pid != (uint32_t)k->pid
 		       : k->pid == 0 ? p->pgid != k->sender->pgid
-				     : k->pid < -1 ? p->pgid != (uint32_t)-k->pid : p->pid == 1)
+				     : k->pid < -1 ? p->pgid != (uint32_t)-k->pid
+						   : p->pid == 1 || p == k->sender) /* -1: all but these */
 		return;
 	if (k->sender->cred.euid != 0 && k->sender->cred.euid != p->cred.uid)
 		return;
@@ -463,7 +465,7 @@ static const struct rlimit64 default_limits[RLIMIT_NLIMITS] = {
 	[3] = { USER_STACK_SIZE, RLIM_INFINITY },           /* STACK */
 	[4] = { 0, RLIM_INFINITY },                         /* CORE */
 	[5] = { RLIM_INFINITY, RLIM_INFINITY },             /* RSS */
-	[6] = { 4096, 4096 },                               /* NPROC */
+	[6] = { PROC_MAX, PROC_MAX },                       /* NPROC: see proc_rlimit_defaults */
 	[7] = { FD_MAX, FD_MAX },                           /* NOFILE */
 	[8] = { 8ull << 20, 8ull << 20 },                   /* MEMLOCK */
 	[9] = { RLIM_INFINITY, RLIM_INFINITY },             /* AS */
@@ -475,12 +477,23 @@ static const struct rlimit64 default_limits[RLIMIT_NLIMITS] = {
 	[15] = { RLIM_INFINITY, RLIM_INFINITY },            /* RTTIME */
 };
 
+static uint64_t nproc_default(void)
+{
+	struct pmm_stats st;
+	uint64_t n;
+
+	pmm_get_stats(&st);
+	n = st.managed / (512 / 4);
+	return n < 64 ? 64 : n > PROC_MAX ? PROC_MAX : n;
+}
+
 void proc_rlimit_defaults(struct process *p)
 {
 	for (int r = 0; r < RLIMIT_NLIMITS; r++) {
 		p->rlim[r][0] = default_limits[r].cur;
 		p->rlim[r][1] = default_limits[r].max;
 	}
+	p->rlim[RLIMIT_NPROC][0] = p->rlim[RLIMIT_NPROC][1] = nproc_default();
 }
 
 /* getrlimit/setrlimit/prlimit64 on process p. Limits are stored and
