@@ -1,47 +1,162 @@
-"""An interactive busybox shell on the serial console, typed into with pexpect."""
+"""Interactive busybox shells on the serial console, typed into with pexpect.
+
+Each test boots with an empty command line (init keeps a shell on the
+console) and types as a person would. The session test ends by dumping the
+ramdisk from guest memory over QMP (pmemsave of the `ramdisk` memmap range)
+and running `e2fsck -fn` on it: what the shell wrote must leave a clean
+filesystem.
+"""
 import re
 import shutil
+import subprocess
 
 import pexpect
 
 from qemu import ANSI, EXIT_SUCCESS, OVMF_CODE, OVMF_VARS, image
+from qmp import QMP, qmp_args
 
 PROMPT = r"/ # "
 
 
-def spawn(tmp_path):
-    img = image(tmp_path, cmdline="")  # the default: init keeps a shell on the console
-    vars_copy = tmp_path / "vars.fd"
-    shutil.copy(OVMF_VARS, vars_copy)
-    args = ["-machine", "q35", "-m", "512M", "-nic", "none", "-display", "none", "-no-reboot",
-            "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
-            "-monitor", "none",  # signal=off: a typed ^C goes to the guest, not to QEMU
-            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-            "-drive", f"if=pflash,format=raw,file={vars_copy}",
-            "-drive", f"format=raw,file={img}",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    return pexpect.spawn("qemu-system-x86_64", args, encoding="latin-1", timeout=60)
+class Shell:
+    """QEMU with the console on pexpect's terminal and a QMP socket."""
+
+    def __init__(self, tmp_path):
+        img = image(tmp_path, cmdline="")  # the default: init keeps a shell on the console
+        vars_copy = tmp_path / "vars.fd"
+        shutil.copy(OVMF_VARS, vars_copy)
+        self.qmp_path = tmp_path / "qmp.sock"
+        args = ["-machine", "q35", "-m", "512M", "-nic", "none", "-display", "none",
+                "-no-reboot", "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
+                "-monitor", "none",  # signal=off: a typed ^C goes to the guest, not to QEMU
+                *qmp_args(self.qmp_path),
+                "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                "-drive", f"if=pflash,format=raw,file={vars_copy}",
+                "-drive", f"format=raw,file={img}",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        self.child = pexpect.spawn("qemu-system-x86_64", args, encoding="latin-1", timeout=60,
+                                   maxread=65536)
+        self.log = ""  # everything read so far, escapes and \r removed
+
+    def expect(self, pattern, timeout=60):
+        try:
+            i = self.child.expect(pattern, timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            self.log += ANSI.sub("", self.child.before or "").replace("\r", "")
+            self.child.terminate(force=True)
+            raise AssertionError(f"waiting for {pattern!r}; serial session:\n" + self.log[-4000:])
+        after = self.child.after if isinstance(self.child.after, str) else ""
+        self.log += ANSI.sub("", self.child.before + after).replace("\r", "")
+        return i
+
+    def run(self, command, timeout=60):
+        """Types command, waits for the next prompt, returns what it printed."""
+        start = len(self.log)
+        self.child.sendline(command)
+        self.expect(PROMPT, timeout)
+        out = self.log[start:-len(PROMPT)]
+        echo = out.find(command + "\n")  # the line as the shell echoed it
+        return out[echo + len(command) + 1:] if echo >= 0 else out
+
+    def send(self, text):
+        self.child.send(text)
+
+    def poweroff(self):
+        self.child.sendline("poweroff")
+        self.expect(pexpect.EOF)
+        self.child.close()
+        assert self.child.exitstatus == EXIT_SUCCESS, self.log[-3000:]
+
+
+def memmap_range(log, cls):
+    """(base, end) of the one memmap region of class cls in the boot dump."""
+    found = [(int(b, 16), int(e, 16)) for b, e, _, c in
+             (l.split()[1:5] for l in log.splitlines()
+              if l.startswith("memmap: 0x")) if c == cls]
+    assert found, f"no memmap line of class {cls} in the log"
+    return found[0]
 
 
 def test_interactive_busybox_shell(tmp_path):
-    sh = spawn(tmp_path)
-    try:
-        sh.expect(PROMPT, timeout=90)
-        sh.sendline("echo hello from the $((6 * 7)) shell")
-        sh.expect("hello from the 42 shell")
-        sh.expect(PROMPT)
-        sh.sendline("echo a b c | wc -w")
-        sh.expect(r"wc -w\s+3\s")
-        sh.expect(PROMPT)
-        sh.sendline("sleep 100")
-        sh.send("\x03")  # ^C: SIGINT to the foreground job
-        sh.expect(PROMPT, timeout=20)
-        sh.sendline("exit")  # init starts another shell
-        sh.expect("the shell exited")
-        sh.expect(PROMPT, timeout=30)
-        sh.sendline("poweroff")
-        sh.expect(pexpect.EOF, timeout=60)
-    except (pexpect.TIMEOUT, pexpect.EOF):
-        raise AssertionError("serial session:\n" + ANSI.sub("", (sh.before or ""))[-3000:])
-    sh.close()
-    assert sh.exitstatus == EXIT_SUCCESS
+    sh = Shell(tmp_path)
+    sh.expect(PROMPT, timeout=90)
+    assert "hello from the 42 shell" in sh.run("echo hello from the $((6 * 7)) shell")
+    listing = sh.run("ls -l /")
+    for name in ("bin", "dev", "etc", "proc", "sbin", "tmp"):
+        assert re.search(rf"^d[rwxstST-]{{9}} .* {name}$", listing, re.M), listing
+    assert "Welcome." in sh.run("cat /etc/motd")
+    assert re.search(r"^3$", sh.run("echo a b c | wc -w"), re.M)
+
+    # files on the ext2 root: redirection, append, mkdir -p and rm -r
+    sh.run("echo first > /tmp/notes; echo second >> /tmp/notes")
+    assert sh.run("cat /tmp/notes").split() == ["first", "second"]
+    sh.run("mkdir -p /tmp/a/b/c && echo deep > /tmp/a/b/c/f && cp /tmp/notes /tmp/a/")
+    assert "deep" in sh.run("cat /tmp/a/b/c/f")
+    sh.run("rm -r /tmp/a")
+    assert "No such file" in sh.run("ls /tmp/a")
+
+    # processes: ps lists init and this shell
+    ps = sh.run("ps")
+    assert re.search(r"^\s*1 .*init", ps, re.M), ps
+    assert re.search(r"^\s*\d+ .*sh$", ps, re.M), ps
+
+    # ^C interrupts the foreground job; kill ends a background one
+    sh.child.sendline("sleep 100")
+    sh.expect(r"sleep 100\r*\n")
+    sh.send("\x03")
+    sh.expect(PROMPT, timeout=20)
+    sh.run("sleep 200 &")
+    assert "sleep 200" in sh.run("ps")
+    sh.run("kill %1")
+    out = sh.run("wait; ps")
+    assert "Terminated" in out or "Terminated" in sh.run("jobs"), out
+    assert not re.search(r"^\s*\d+ .*sleep 200", out, re.M), out
+
+    # dmesg reads the kernel log ring
+    kmsg = sh.run("dmesg")
+    assert re.search(r"^\[\s*\d+\.\d{6}\] \w+: ", kmsg, re.M), kmsg[-2000:]
+    assert "ext2" in kmsg
+    sh.run("dmesg -c > /dev/null")
+    assert "ext2" not in sh.run("dmesg")
+
+    # exit: init starts another shell
+    sh.child.sendline("exit")
+    sh.expect("the shell exited")
+    sh.expect(PROMPT, timeout=30)
+
+    # what the session wrote leaves a clean filesystem in guest memory
+    sh.run("echo kept > /kept; mkdir /d; for i in 1 2 3 4 5; do echo $i > /d/f$i; done; "
+           "rm /d/f3; mv /d/f5 /d/g; ln /d/g /h; sync")
+    base, end = memmap_range(sh.log, "ramdisk")
+    dump = tmp_path / "ramdisk.dump"
+    q = QMP.connect(sh.qmp_path)
+    q.cmd("pmemsave", val=base, size=end - base, filename=str(dump))
+    q.close()
+    r = subprocess.run(["/sbin/e2fsck", "-fn", str(dump)], capture_output=True, text=True)
+    assert r.returncode == 0, f"e2fsck -fn of the ramdisk after the session:\n{r.stdout}{r.stderr}"
+    ls = subprocess.run(["/sbin/debugfs", "-R", "ls -l /d", str(dump)], capture_output=True,
+                        text=True).stdout
+    assert " f1" in ls and " g" in ls and " f3" not in ls, ls
+    sh.poweroff()
+
+
+def test_fork_bomb_hits_rlimit_nproc(tmp_path):
+    """A fork bomb typed at the root shell: forks fail with EAGAIN at the
+    per-user process limit, the kernel says so, and the shell still answers."""
+    sh = Shell(tmp_path)
+    sh.expect(PROMPT, timeout=90)
+    limit = int(sh.run("ulimit -u").split()[-1])
+    assert 64 <= limit <= 4096
+    sh.run("bomb() { bomb | bomb & }; bomb")
+    sh.expect(r"RLIMIT_NPROC", timeout=120)  # the kernel's report on the console
+    sh.child.sendline("kill -9 -1")  # everything but init and this shell
+    sh.expect(PROMPT, timeout=120)
+    sh.child.sendline("echo still here $((1 + 1))")
+    sh.expect("still here 2", timeout=120)
+    sh.expect(PROMPT, timeout=120)
+    # the bomb may have been between forks: kill what is left, then count
+    sh.run("kill -9 -1; sleep 1", timeout=120)
+    n = int(sh.run("ps | wc -l", timeout=120).split()[-1])
+    assert n < 10, sh.run("ps")
+    assert "EAGAIN" in sh.log
+    sh.poweroff()
