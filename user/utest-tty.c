@@ -215,6 +215,67 @@ static void check_line_discipline(void)
 	expect_ok(tcsetattr(0, TCSAFLUSH, &orig), "back to the original");
 }
 
+/* A background group of our session tries fn on the terminal; returns its
+ * wait status (WUNTRACED: stopped counts). SIGTTOU ignored if ignore. */
+static int in_background(void (*fn)(int fd), int fd, bool ignore)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setpgid(0, 0);
+		signal(SIGTTOU, ignore ? SIG_IGN : SIG_DFL);
+		fn(fd);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, WUNTRACED) != pid)
+		return -1;
+	if (WIFSTOPPED(status)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	return status;
+}
+
+static void bg_write(int fd)
+{
+	_exit(write(fd, "", 0) == 0 && write(fd, "bg\r\n", 4) == 4 ? 0 : 1);
+}
+
+static void bg_setattr(int fd)
+{
+	struct termios t;
+
+	_exit(tcgetattr(fd, &t) == 0 && tcsetattr(fd, TCSANOW, &t) == 0 ? 0 : 1);
+}
+
+/* SIGTTOU for background writers (with TOSTOP) and setters, as on Linux. */
+static void check_job_control(void)
+{
+	struct termios orig, t;
+	int st;
+
+	area = "job control";
+	if (!expect_ok(tcgetattr(0, &orig), "TCGETS"))
+		return;
+	t = orig;
+	t.c_lflag &= ~TOSTOP;
+	expect_ok(tcsetattr(0, TCSANOW, &t), "TOSTOP off");
+	st = in_background(bg_write, 0, false);
+	expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "without TOSTOP a background write goes out");
+	t.c_lflag |= TOSTOP;
+	expect_ok(tcsetattr(0, TCSANOW, &t), "TOSTOP on");
+	st = in_background(bg_write, 0, false);
+	expect(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU, "with TOSTOP a background write stops on SIGTTOU");
+	st = in_background(bg_write, 0, true);
+	expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTTOU ignored: the write goes out");
+	st = in_background(bg_setattr, 0, false);
+	expect(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU, "a background tcsetattr stops on SIGTTOU");
+	st = in_background(bg_setattr, 0, true);
+	expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTTOU ignored: tcsetattr works");
+	expect_ok(tcsetattr(0, TCSANOW, &orig), "back to the original");
+}
+
 /* The child: a new session that takes the terminal if it is free. */
 static int session_child(void)
 {
@@ -226,11 +287,92 @@ static int session_child(void)
 	expect(tcgetsid(0) == getpid(), "TIOCGSID is the new session");
 	expect(tcgetpgrp(0) == getpgrp(), "the new session is in the foreground");
 	check_line_discipline();
+	check_job_control();
 	signal(SIGHUP, SIG_IGN); /* TIOCNOTTY hangs the foreground group up */
 	area = "session";
 	expect_ok(ioctl(0, TIOCNOTTY), "TIOCNOTTY");
 	expect(tcgetpgrp(0) < 0 && errno == ENOTTY, "not our terminal any more");
 	return failures ? 1 : 0;
+}
+
+static int hup_fd = -1;
+static char hup_tag;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	(void)!write(hup_fd, &hup_tag, 1);
+	_exit(0);
+}
+
+/* A child of the leader that says `tag` on fd when SIGHUP comes; it is
+ * ready once it has written 'r' to ready (or stopped, for a job). */
+static pid_t hup_member(int fd, int ready, char tag, bool stopped_job)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	hup_fd = fd;
+	hup_tag = tag;
+	if (stopped_job)
+		setpgid(0, 0);
+	signal(SIGHUP, on_hup);
+	if (stopped_job)
+		raise(SIGSTOP);
+	else
+		(void)!write(ready, "r", 1);
+	for (;;)
+		pause();
+}
+
+/* The leader of a new session that owns the terminal: one child in its
+ * foreground group and one stopped job in a group of its own, then exit. */
+static int hangup_leader(int fd)
+{
+	int ready[2], st;
+	char c;
+	pid_t job;
+
+	if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) != 0 || pipe(ready) != 0)
+		return SKIPPED;
+	hup_member(fd, ready[1], 'f', false);
+	job = hup_member(fd, ready[1], 'j', true);
+	setpgid(job, job);
+	if (read(ready[0], &c, 1) != 1 || waitpid(job, &st, WUNTRACED) != job || !WIFSTOPPED(st))
+		return 2;
+	return 0;
+}
+
+/*
+ * When a session leader with a terminal exits, its foreground group gets
+ * SIGHUP, and its stopped job, whose group that exit orphans, SIGHUP and
+ * SIGCONT: both children must report.
+ */
+static void check_hangup(void)
+{
+	struct pollfd pfd;
+	char got[2] = { 0, 0 };
+	int p[2], status, n = 0;
+	pid_t leader;
+
+	area = "hang-up";
+	if (!expect_ok(pipe(p), "pipe"))
+		return;
+	leader = fork();
+	if (leader == 0)
+		_exit(hangup_leader(p[1]));
+	close(p[1]);
+	if (expect(leader > 0 && waitpid(leader, &status, 0) == leader, "fork and wait") &&
+	    !(WIFEXITED(status) && WEXITSTATUS(status) == SKIPPED)) {
+		expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the leader set up its session");
+		pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+		while (n < 2 && poll(&pfd, 1, 5000) == 1 && read(p[0], &got[n], 1) == 1)
+			n++;
+		expect(memchr(got, 'f', 2) != NULL, "the foreground group got SIGHUP");
+		expect(memchr(got, 'j', 2) != NULL, "the orphaned stopped job got SIGHUP and SIGCONT");
+	}
+	close(p[0]);
 }
 
 static void check_session(void)
@@ -277,5 +419,6 @@ int main(void)
 	if (ours)
 		tcsetpgrp(0, fg);
 	check_session();
+	check_hangup();
 	return failures ? 1 : 0;
 }

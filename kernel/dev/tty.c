@@ -154,6 +154,26 @@ static uint32_t live_session(struct tty *tty)
 	return 0;
 }
 
+/*
+ * The session leader that owns the terminal exited: its foreground group
+ * gets SIGHUP and SIGCONT, and the terminal belongs to no session until
+ * another leader takes it (Linux's disassociate_ctty at exit).
+ */
+static void leader_exited(struct process *leader)
+{
+	struct tty *tty = &console_tty;
+	uint32_t pgrp = 0;
+
+	spin_lock(&tty->wq.lock);
+	if (tty->session && tty->session == leader->sid) {
+		pgrp = tty->pgrp;
+		tty->session = tty->pgrp = 0;
+	}
+	spin_unlock(&tty->wq.lock);
+	signal_group(tty, pgrp, SIGHUP);
+	signal_group(tty, pgrp, SIGCONT);
+}
+
 /* Whether tty is p's controlling terminal. */
 static bool is_ctty(struct tty *tty, const struct process *p)
 {
@@ -214,13 +234,16 @@ static bool signal_refused(const struct process *p, int sig)
 }
 
 /*
- * Job control for a read: a process of a background group of the
- * terminal's session gets SIGTTIN (its group does) and -EINTR, to be
- * restarted once continued in the foreground; -EIO if it ignores or
- * blocks SIGTTIN, or its group is orphaned (nobody would continue it),
- * as on Linux. 0 if it may read. No tty lock held.
+ * Job control, as Linux's: a process of a background group of the
+ * terminal's session that reads (sig SIGTTIN), or that writes with TOSTOP
+ * set or changes the terminal's settings (sig SIGTTOU), sends sig to its
+ * group and gets -EINTR, to be restarted once continued in the
+ * foreground. If it ignores or blocks sig, a read fails with -EIO and a
+ * write or change goes ahead (a shell ignores SIGTTOU to take the terminal
+ * back); an orphaned group gets -EIO, as nobody would continue it. 0 if
+ * the caller may go on. No tty lock held.
  */
-static int check_background_read(struct tty *tty)
+static int check_background(struct tty *tty, int sig)
 {
 	struct process *p = proc_current();
 	struct orphan_query q;
@@ -233,13 +256,13 @@ static int check_background_read(struct tty *tty)
 	spin_unlock(&tty->wq.lock);
 	if (!pgrp || p->pgid == pgrp)
 		return 0;
-	if (signal_refused(p, SIGTTIN))
-		return -EIO;
+	if (signal_refused(p, sig))
+		return sig == SIGTTIN ? -EIO : 0;
 	q = (struct orphan_query){ p->pgid, p->sid, true };
 	proc_for_each(query_orphan, &q);
 	if (q.orphaned)
 		return -EIO;
-	signal_group(tty, p->pgid, SIGTTIN);
+	signal_group(tty, p->pgid, sig);
 	return -EINTR;
 }
 
@@ -325,7 +348,14 @@ static int64_t tty_write(struct vnode *vn, struct file *f, uint64_t off, struct 
 	struct tty *tty = devfs_node_data(vn);
 	uint8_t buf[OUT_CHUNK];
 	int64_t done = 0;
+	uint32_t lflag;
+	int err;
 
+	spin_lock(&tty->wq.lock);
+	lflag = tty->termios.c_lflag;
+	spin_unlock(&tty->wq.lock);
+	if ((lflag & TOSTOP) && (err = check_background(tty, SIGTTOU)))
+		return err;
 	while (u->resid > 0) {
 		size_t n = u->resid < sizeof(buf) ? u->resid : sizeof(buf);
 
@@ -706,7 +736,7 @@ static int64_t tty_read(struct vnode *vn, struct file *f, uint64_t off, struct u
 	uint64_t deadline = NO_DEADLINE, vtime_ns;
 	bool timed_out = false;
 	uint8_t *buf;
-	int64_t ret = check_background_read(tty);
+	int64_t ret = check_background(tty, SIGTTIN);
 
 	if (ret)
 		return ret;
@@ -900,7 +930,15 @@ static int tty_ioctl(struct vnode *vn, struct file *f, unsigned long cmd, unsign
 	struct tty_termios t;
 	struct tty_winsize ws;
 	int32_t zero = 0;
+	int err;
 
+	switch (cmd) { /* the calls that change the terminal: background groups ask first */
+	case TCSETS: case TCSETSW: case TCSETSF: case TIOCSPGRP: case TCFLSH: case TCXONC:
+	case TCSBRK: case TCSBRKP:
+		if ((err = check_background(tty, SIGTTOU)))
+			return err;
+		break;
+	}
 	switch (cmd) {
 	case TCGETS:
 		spin_lock(&tty->wq.lock);
@@ -1025,6 +1063,7 @@ void tty_init(void)
 	mutex_init(&tty->out_lock, "tty-out");
 	tty->termios = default_termios;
 	tty->winsize = (struct tty_winsize){ .ws_row = 25, .ws_col = 80 };
+	proc_on_session_exit(leader_exited);
 	register_node("console", 0600, 5, 1, &console_ops);
 	register_node("ttyS0", 0660, 4, 64, &serial_ops);
 	register_node("tty", 0666, 5, 0, &ctty_ops);

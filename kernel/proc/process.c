@@ -301,11 +301,89 @@ long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, ui
 
 /* ---- exit and wait ------------------------------------------------------------ */
 
+static void (*session_exit_hook)(struct process *leader);
+
+void proc_on_session_exit(void (*fn)(struct process *leader))
+{
+	session_exit_hook = fn;
+}
+
+/*
+ * POSIX's orphaned process groups: when an exit leaves a group with no
+ * member whose parent is in another group of the same session (nobody
+ * left to continue it), and a member is stopped, the group gets SIGHUP
+ * and then SIGCONT, so a stopped job does not outlive its shell forever.
+ * The groups an exit can orphan are the exiting process's own and its
+ * children's; more than EXIT_GROUPS_MAX of them checks every stopped
+ * group of the session instead.
+ */
+#define EXIT_GROUPS_MAX 16
+
+struct exit_groups {
+	uint32_t pgid[EXIT_GROUPS_MAX];
+	int n; /* -1: too many, check them all */
+};
+
+static void note_group(struct exit_groups *g, const struct process *p, uint32_t pgid)
+{
+	if (g->n < 0)
+		return;
+	for (int i = 0; i < g->n; i++)
+		if (g->pgid[i] == pgid)
+			return;
+	if (g->n == EXIT_GROUPS_MAX)
+		g->n = -1;
+	else
+		g->pgid[g->n++] = pgid;
+}
+
+/* Called with proc_lock held, as the two below. */
+static bool group_orphaned(uint32_t pgid, uint32_t sid)
+{
+	struct process *q;
+
+	list_for_each_entry(q, &all_procs, all_node)
+		if (q->state == PROC_ALIVE && q->pgid == pgid && q->parent &&
+		    q->parent->pgid != pgid && q->parent->sid == sid)
+			return false;
+	return true;
+}
+
+static void hang_up_group(uint32_t pgid)
+{
+	struct process *q;
+
+	list_for_each_entry(q, &all_procs, all_node)
+		if (q->state == PROC_ALIVE && q->pgid == pgid) {
+			signal_send(q, SIGHUP);
+			signal_send(q, SIGCONT);
+		}
+}
+
+static bool noted(const struct exit_groups *g, uint32_t pgid)
+{
+	for (int i = 0; i < g->n; i++)
+		if (g->pgid[i] == pgid)
+			return true;
+	return g->n < 0;
+}
+
+static void hang_up_orphaned(const struct exit_groups *g, uint32_t sid)
+{
+	struct process *q;
+
+	list_for_each_entry(q, &all_procs, all_node)
+		if (q->state == PROC_ALIVE && q->sid == sid && q->sig_stopped && noted(g, q->pgid) &&
+		    group_orphaned(q->pgid, sid))
+			hang_up_group(q->pgid);
+}
+
 void proc_exit(int wait_status)
 {
 	struct process *p = proc_current(), *c, *tmp;
 	struct thread *self = thread_current();
 	struct aspace *as = p->as;
+	struct exit_groups groups;
 
 	if (p == init_proc)
 		panic("init (pid 1) exited with status %#x", wait_status);
@@ -322,14 +400,20 @@ void proc_exit(int wait_status)
 	proc_vfork_release(p);
 
 	spin_lock(&proc_lock);
+	groups.n = 0;
+	note_group(&groups, p, p->pgid);
 	list_for_each_entry_safe(c, tmp, &p->children, sibling) { /* orphans go to init */
+		note_group(&groups, p, c->pgid);
 		list_remove(&c->sibling);
 		c->parent = init_proc;
 		list_push_back(&init_proc->children, &c->sibling);
 	}
 	p->exit_status = wait_status;
 	p->state = PROC_ZOMBIE;
+	hang_up_orphaned(&groups, p->sid);
 	spin_unlock(&proc_lock);
+	if (p->pid == p->sid && session_exit_hook)
+		session_exit_hook(p);
 	wake_up_all(&init_proc->child_exit);
 	if (p->parent) {
 		signal_send(p->parent, SIGCHLD);

@@ -91,6 +91,10 @@ struct process *proc_find(uint32_t pid);
  */
 int proc_start_init(const char *path, const char *const argv[], const char *const envp[]);
 
+/* Registers the terminal's hang-up: fn(leader) runs when a session leader
+ * exits (after it became a zombie; no lock held). */
+void proc_on_session_exit(void (*fn)(struct process *leader));
+
 /* fork(): a copy of the caller (copy-on-write memory, shared open files).
  * With share_vm (vfork), the child uses the parent's memory and the parent
  * sleeps until the child execs or exits. Returns the child's pid or
