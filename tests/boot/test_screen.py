@@ -141,6 +141,16 @@ def test_boot_log_and_shell_on_screen_typed_at_by_keyboard(machine):
     lines = machine.run("echo A_B | wc -c")
     assert after_command(lines, "echo A_B | wc -c") == ["4", PROMPT]
 
+    # arrows and End arrive as ESC [ D and ESC [ 4 ~ for busybox's line editing
+    machine.type("echo abc")
+    machine.press("left")
+    machine.press("left")
+    machine.type("X")
+    machine.press("end")
+    machine.type("Z\n")
+    machine.wait_for(lambda lines: [l for l in lines if l][-2:] == ["aXbcZ", PROMPT],
+                     "aXbcZ from editing keys")
+
     # ^C: SIGINT to the foreground job, echoed as ^C, then a new prompt
     machine.type("sleep 100\n")
     machine.wait_for(lambda lines: last_line(lines) == f"{PROMPT} sleep 100", "sleep 100")
