@@ -46,7 +46,7 @@ EFI_INC   := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
 LOADER_CFLAGS := -std=c17 -target x86_64-unknown-linux-gnu -ffreestanding -fpic \
                  -fshort-wchar -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
                  -DEFI_FUNCTION_WRAPPER -O2 -g $(WARN) $(EFI_INC) -I.
-LOADER_SRCS := loader/main.c loader/console.c loader/files.c loader/memmap.c \
+LOADER_SRCS := loader/main.c loader/console.c loader/files.c loader/memmap.c loader/video.c \
                shared/paging.c loader/alloc.c shared/elf64.c shared/mem_class.c kernel/lib/printf.c
 LOADER_ASMS := loader/handoff.asm
 LOADER_OBJS := $(LOADER_SRCS:%.c=$(B)/loader/%.o) $(LOADER_ASMS:%.asm=$(B)/loader/%.o)

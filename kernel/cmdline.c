@@ -14,6 +14,7 @@ static const char *const known_options[] = {
 	"ktest", /* run in-kernel tests (a name, a,b,c or all) and power off */
 	"timer", /* timer=pit: use the PIT even if the LAPIC timer works */
 	"irq",   /* irq=pic: route ISA interrupts through the 8259s, not the IOAPIC */
+	"video", /* video=WxH: read by the loader (the GOP mode); nothing for the kernel */
 };
 
 static char buffer[BOOT_CMDLINE_MAX + 1]; /* options, NUL-separated */

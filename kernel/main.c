@@ -10,6 +10,7 @@
 #include "cmdline.h"
 #include "dev/acpi_power.h"
 #include "dev/interrupts.h"
+#include "dev/ps2kbd.h"
 #include "dev/random.h"
 #include "dev/rtc.h"
 #include "fs/rootfs.h"
@@ -98,6 +99,7 @@ static void kmain_late(void *unused)
 	random_init();                  /* ChaCha20 CSPRNG seeded from RDSEED/RDRAND/TSC jitter */
 	rtc_init();                     /* wall clock from the CMOS RTC */
 	rootfs_mount(boot_info());      /* ext2 ramdisk at /, devfs, procfs */
+	ps2kbd_init();                  /* PS/2 keyboard into the console terminal, if any */
 	syscall_init();                 /* SYSCALL/SYSRET, the Linux system call table */
 	proc_init();                    /* page faults, user exceptions, the OOM killer */
 

@@ -7,6 +7,8 @@
 #include "loader/console.h"
 #include "loader/files.h"
 #include "loader/memmap.h"
+#include "loader/video.h"
+#include "kernel/lib/printf.h"
 #include "shared/paging.h"
 #include "shared/boot_info.h"
 #include "shared/elf64.h"
@@ -155,16 +157,134 @@ static int read_cmdline(struct boot_state *s)
 	return 0;
 }
 
-static void find_framebuffer(struct boot_state *s)
+/* The first handle with a GOP, and that GOP; NULL if there is none. */
+static EFI_GRAPHICS_OUTPUT_PROTOCOL *locate_gop(EFI_HANDLE *handle)
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = NULL;
-	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *mi;
-	EFI_STATUS st = LibLocateProtocol(&GraphicsOutputProtocol, (void **)&gop);
+	EFI_HANDLE *handles = NULL;
+	UINTN count = 0;
 
-	if (EFI_ERROR(st) || !gop || !gop->Mode || !gop->Mode->Info) {
+	if (EFI_ERROR(LibLocateHandle(ByProtocol, &GraphicsOutputProtocol, NULL, &count,
+				      &handles)))
+		return NULL;
+	for (UINTN i = 0; i < count && !gop; i++) {
+		if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, handles[i],
+						&GraphicsOutputProtocol, (void **)&gop)))
+			gop = NULL;
+		else
+			*handle = handles[i];
+	}
+	FreePool(handles);
+	return gop && gop->Mode && gop->Mode->Info ? gop : NULL;
+}
+
+/* The monitor's preferred size, from the EDID the firmware publishes on the
+ * GOP's handle (the active EDID, else the discovered one). */
+static bool edid_preferred(EFI_HANDLE handle, uint32_t *width, uint32_t *height)
+{
+	EFI_GUID *guids[2] = { &EdidActiveProtocol, &EdidDiscoveredProtocol };
+
+	for (int i = 0; i < 2; i++) {
+		EFI_EDID_ACTIVE_PROTOCOL *edid = NULL; /* same layout as the discovered one */
+
+		if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, handle, guids[i],
+						 (void **)&edid)) && edid &&
+		    video_edid_preferred(edid->Edid, edid->SizeOfEdid, width, height))
+			return true;
+	}
+	return false;
+}
+
+static bool is_linear(EFI_GRAPHICS_PIXEL_FORMAT format)
+{
+	return format == PixelRedGreenBlueReserved8BitPerColor ||
+	       format == PixelBlueGreenRedReserved8BitPerColor || format == PixelBitMask;
+}
+
+/* Every mode the GOP offers (pool memory), listed in one log line. */
+static struct video_mode *query_modes(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, UINTN *count)
+{
+	UINTN n = gop->Mode->MaxMode;
+	struct video_mode *modes = n ? AllocatePool(n * sizeof(*modes)) : NULL;
+	char list[1024];
+	size_t used = 0;
+
+	if (!modes)
+		return NULL;
+	list[0] = 0;
+	for (UINTN i = 0; i < n; i++) {
+		EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *mi = NULL;
+		UINTN size = 0;
+
+		modes[i] = (struct video_mode){ 0, 0, false };
+		if (!EFI_ERROR(uefi_call_wrapper(gop->QueryMode, 4, gop, (UINT32)i, &size, &mi)) &&
+		    mi) {
+			modes[i] = (struct video_mode){ mi->HorizontalResolution,
+							mi->VerticalResolution,
+							is_linear(mi->PixelFormat) };
+			FreePool(mi);
+		}
+		if (used < sizeof(list))
+			used += (size_t)ksnprintf(list + used, sizeof(list) - used, " %ux%u%s",
+						  modes[i].width, modes[i].height,
+						  modes[i].linear ? "" : "(blt)");
+	}
+	console_log("GOP modes:%s", list);
+	*count = n;
+	return modes;
+}
+
+/*
+ * Switches the GOP to the mode video= asks for, else to the monitor's
+ * preferred one, else keeps the firmware's (see video_choose()). Failures
+ * are warnings: the current mode then stays.
+ */
+static void select_mode(struct boot_state *s, EFI_GRAPHICS_OUTPUT_PROTOCOL *gop,
+			EFI_HANDLE handle)
+{
+	uint32_t want_w = 0, want_h = 0, pref_w = 0, pref_h = 0;
+	int requested = video_requested(s->cmdline, &want_w, &want_h);
+	UINTN count = 0;
+	struct video_mode *modes = query_modes(gop, &count);
+	struct video_choice c;
+	EFI_STATUS st;
+
+	if (requested < 0)
+		console_log("warning: video= wants WIDTHxHEIGHT (e.g. video=1024x768): ignored");
+	if (edid_preferred(handle, &pref_w, &pref_h))
+		console_log("monitor's preferred size (EDID): %ux%u", pref_w, pref_h);
+	if (!modes || gop->Mode->Mode >= count) {
+		if (modes)
+			FreePool(modes);
+		return;
+	}
+	c = video_choose(modes, count, gop->Mode->Mode, want_w, want_h, pref_w, pref_h);
+	if (requested > 0 && c.reason != VIDEO_REQUESTED)
+		console_log("warning: video=%ux%u: the GOP has no such mode; using %ux%u",
+			    want_w, want_h, modes[c.mode].width, modes[c.mode].height);
+	if (c.mode != gop->Mode->Mode) {
+		st = uefi_call_wrapper(gop->SetMode, 2, gop, (UINT32)c.mode);
+		if (EFI_ERROR(st))
+			console_log("warning: GOP SetMode(%u) failed (EFI status %#lx): keeping mode %u",
+				    (unsigned)c.mode, (unsigned long)st, (unsigned)gop->Mode->Mode);
+	}
+	if (gop->Mode->Mode == c.mode)
+		console_log("video mode %u: %ux%u, %s", (unsigned)c.mode, modes[c.mode].width,
+			    modes[c.mode].height, video_reason_name(c.reason));
+	FreePool(modes);
+}
+
+static void find_framebuffer(struct boot_state *s)
+{
+	EFI_HANDLE handle = NULL;
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = locate_gop(&handle);
+	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *mi;
+
+	if (!gop) {
 		console_log("no GOP framebuffer: the kernel will use the serial console only");
 		return;
 	}
+	select_mode(s, gop, handle);
 	mi = gop->Mode->Info;
 	switch (mi->PixelFormat) {
 	case PixelRedGreenBlueReserved8BitPerColor:
@@ -184,6 +304,7 @@ static void find_framebuffer(struct boot_state *s)
 		console_log("GOP mode has no linear framebuffer (blt only): serial console only");
 		return;
 	}
+	/* The pitch comes from PixelsPerScanLine, which may exceed the width. */
 	s->fb.base_pa = gop->Mode->FrameBufferBase;
 	s->fb.size = gop->Mode->FrameBufferSize;
 	s->fb.width = mi->HorizontalResolution;

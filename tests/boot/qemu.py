@@ -80,6 +80,21 @@ def image(tmp_path, cmdline=NONINTERACTIVE, put=None, delete=(), ramdisk_files=N
     return img
 
 
+def machine_args(tmp_path, img, serial, memory="512M"):
+    """boot()'s QEMU arguments with `serial` (e.g. ("-serial", "none")) in
+    place of "-serial stdio" and without "-monitor none", for tests that
+    start QEMU themselves. The first serial option decides whether there is
+    a COM1 at all (see test_no_serial.py)."""
+    vars_copy = tmp_path / "vars.fd"
+    shutil.copy(OVMF_VARS, vars_copy)
+    return ["-machine", "q35", "-m", memory, "-nic", "none", "-display", "none",
+            "-no-reboot", *serial,
+            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={vars_copy}",
+            "-drive", f"format=raw,file={img}",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+
 def boot(tmp_path, img=None, memory="512M", extra=(), timeout=90, until=None, debug_exit=True):
     """Boots and returns a Boot. With `until` (a regex), stops QEMU once the
     serial log matches it; otherwise waits for QEMU to exit by itself."""

@@ -4,29 +4,17 @@ qemu.boot() always passes "-serial stdio", and QEMU cannot take a serial
 port away again: a later "-serial none" only skips adding another one, so
 COM1 stays (test_no_serial_args_leave_no_uart checks both claims). These
 tests therefore start QEMU themselves with the same arguments as boot()
-minus the serial port, and judge the boot by QEMU's exit status alone:
-33 only comes from the kernel writing "success" to isa-debug-exit.
+minus the serial port (qemu.machine_args()), and judge the boot by QEMU's
+exit status alone: 33 only comes from the kernel writing "success" to
+isa-debug-exit.
 """
-import shutil
 import subprocess
 
 import pytest
 
-from qemu import EXIT_SUCCESS, OVMF_CODE, OVMF_VARS, image
+from qemu import EXIT_SUCCESS, image, machine_args
 
 TIMEOUT = 90  # seconds, as in qemu.boot()
-
-
-def machine_args(tmp_path, img, serial):
-    """boot()'s QEMU arguments, with `serial` in place of "-serial stdio"."""
-    vars_copy = tmp_path / "vars.fd"
-    shutil.copy(OVMF_VARS, vars_copy)
-    return ["-machine", "q35", "-m", "512M", "-nic", "none", "-display", "none",
-            "-no-reboot", *serial,
-            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-            "-drive", f"if=pflash,format=raw,file={vars_copy}",
-            "-drive", f"format=raw,file={img}",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 
 
 def isa_serial_ports(serial):
@@ -46,7 +34,8 @@ def test_no_serial_args_leave_no_uart():
     assert isa_serial_ports(("-serial", "null", "-serial", "none")) == 1
 
 
-@pytest.mark.parametrize("display", [(), ("-vga", "none")], ids=["gop", "no-console-at-all"])
+@pytest.mark.parametrize("display", [(), ("-vga", "none"), ("-machine", "i8042=off")],
+                         ids=["gop", "no-console-at-all", "no-keyboard-controller"])
 def test_boots_without_a_serial_port(tmp_path, display):
     args = machine_args(tmp_path, image(tmp_path), ("-serial", "none", "-monitor", "none"))
     try:

@@ -1,0 +1,2 @@
+UNIT_TESTS += keymap
+unit_keymap_SRCS := kernel/dev/keymap.c

@@ -1,0 +1,2 @@
+UNIT_TESTS += video
+unit_video_SRCS := loader/video.c
