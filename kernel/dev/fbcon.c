@@ -384,6 +384,15 @@ void fbcon_register(struct fbcon *con)
 	registered = con;
 }
 
+bool fbcon_console_size(uint32_t *cols, uint32_t *rows)
+{
+	if (!registered)
+		return false;
+	*cols = registered->cols;
+	*rows = registered->rows;
+	return true;
+}
+
 void fbcon_console_write(const char *s, size_t n)
 {
 	if (registered)

@@ -86,6 +86,9 @@ void fbcon_write(struct fbcon *con, const char *s, size_t n);
  * fbcon_console_write() draws on. */
 void fbcon_register(struct fbcon *con);
 
+/* The registered console's size in text cells; false if there is none. */
+bool fbcon_console_size(uint32_t *cols, uint32_t *rows);
+
 /* Writes to the registered console; does nothing before fbcon_register(). */
 void fbcon_console_write(const char *s, size_t n);
 

@@ -3,6 +3,7 @@
 
 #include "arch/x86_64/time.h"
 #include "dev/console.h"
+#include "dev/fbcon.h"
 #include "dev/serial.h"
 #include "dev/tty.h"
 #include "fs/devfs.h"
@@ -1054,21 +1055,38 @@ static void register_node(const char *name, uint32_t perm, uint32_t major, uint3
 		log_warn("tty", "cannot register /dev/%s: %s", name, errno_name(err));
 }
 
+/*
+ * One terminal, two outputs of different sizes: with a serial port, the
+ * size is the usual 80x24 of the terminal at the other end (whose real
+ * size the kernel cannot know; `stty cols N rows M` sets it); without one,
+ * the screen's text size.
+ */
+static struct tty_winsize initial_winsize(bool serial)
+{
+	uint32_t cols, rows;
+
+	if (serial || !fbcon_console_size(&cols, &rows))
+		return (struct tty_winsize){ .ws_row = 24, .ws_col = 80 };
+	return (struct tty_winsize){ .ws_row = (uint16_t)rows, .ws_col = (uint16_t)cols };
+}
+
 void tty_init(void)
 {
 	struct tty *tty = &console_tty;
+	bool serial;
 
 	wait_queue_init(&tty->raw_wq, "tty-raw");
 	wait_queue_init(&tty->wq, "tty");
 	mutex_init(&tty->out_lock, "tty-out");
 	tty->termios = default_termios;
-	tty->winsize = (struct tty_winsize){ .ws_row = 25, .ws_col = 80 };
 	proc_on_session_exit(leader_exited);
 	register_node("console", 0600, 5, 1, &console_ops);
 	register_node("ttyS0", 0660, 4, 64, &serial_ops);
 	register_node("tty", 0666, 5, 0, &ctty_ops);
 	thread_create("tty-input", input_thread, tty);
 	__atomic_store_n(&console_ready, true, __ATOMIC_RELEASE);
-	if (!serial_rx_start(tty))
-		log_info("tty", "no serial port: the console has no input yet");
+	serial = serial_rx_start(tty);
+	tty->winsize = initial_winsize(serial);
+	log_info("tty", "console window %ux%u, %s", tty->winsize.ws_col, tty->winsize.ws_row,
+		 serial ? "a serial terminal's usual size" : "the screen's");
 }

@@ -171,7 +171,8 @@ def test_boot_log_and_shell_on_screen_typed_at_by_keyboard(machine):
 @pytest.mark.parametrize("width,height", [(800, 600), (1920, 1080)])
 def test_video_mode_from_the_command_line(tmp_path, width, height):
     """video=WxH picks the GOP mode; the console fills it: a line of one
-    character more than the columns wraps after exactly width / 8 of them."""
+    character more than the columns wraps after exactly width / 8 of them,
+    and `stty size` reports that many columns."""
     m = Machine(tmp_path, cmdline=f"video={width}x{height}")
     try:
         m.wait_for_prompt(BOOT_TIMEOUT)
@@ -181,5 +182,8 @@ def test_video_mode_from_the_command_line(tmp_path, width, height):
         command = f"printf %0{cols + 1}d 0; echo"
         lines = m.run(command)
         assert after_command(lines, command) == ["0" * cols, "0", PROMPT]
+        # without a serial port the terminal's window is the screen's text size
+        lines = m.run("stty size")
+        assert after_command(lines, "stty size") == [f"{height // 16} {cols}", PROMPT]
     finally:
         m.close()

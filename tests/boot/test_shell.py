@@ -85,6 +85,7 @@ def test_interactive_busybox_shell(tmp_path):
     for name in ("bin", "dev", "etc", "proc", "sbin", "tmp"):
         assert re.search(rf"^d[rwxstST-]{{9}} .* {name}$", listing, re.M), listing
     assert "Welcome." in sh.run("cat /etc/motd")
+    assert sh.run("stty size").split() == ["24", "80"]  # a serial terminal's usual size
     assert re.search(r"^3$", sh.run("echo a b c | wc -w"), re.M)
 
     # files on the ext2 root: redirection, append, mkdir -p and rm -r
