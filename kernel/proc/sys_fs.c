@@ -74,8 +74,9 @@ SYSCALL(3, close)
  * an offset (a file, not a pipe or socket: -EINVAL, as Linux before 5.12):
  * at *offset, which is advanced, when offset is given, otherwise at in_fd's
  * own offset. out_fd may be anything writable except O_APPEND (-EINVAL).
- * Stops at end of file, a short write or a pending signal; returns the
- * bytes written, or the error if none were.
+ * Stops at a short read (end of file, or what a terminal had), a short
+ * write or a pending signal; returns the bytes written, or the error if
+ * none were.
  */
 #define SENDFILE_CHUNK (32 * 1024)
 
@@ -86,7 +87,8 @@ static int64_t send_chunks(struct file *in, struct file *out, int64_t *pos, uint
 	int64_t n = 0;
 
 	while (done < count) {
-		struct uio ru = uio_kernel(buf, count - done < SENDFILE_CHUNK ? count - done : SENDFILE_CHUNK);
+		size_t ru_len = count - done < SENDFILE_CHUNK ? count - done : SENDFILE_CHUNK;
+		struct uio ru = uio_kernel(buf, ru_len);
 		struct uio wu;
 		int64_t w;
 
@@ -102,7 +104,9 @@ static int64_t send_chunks(struct file *in, struct file *out, int64_t *pos, uint
 		}
 		*pos += w;
 		done += (uint64_t)w;
-		if (w < n || signal_pending(proc_current()))
+		/* a short read is the end of a file, or all a terminal or device
+		 * had: reading on would wait, and swallow an end of file */
+		if (w < n || (uint64_t)n < ru_len || signal_pending(proc_current()))
 			break;
 	}
 	kfree(buf);

@@ -6,6 +6,7 @@ ramdisk from guest memory over QMP (pmemsave of the `ramdisk` memmap range)
 and running `e2fsck -fn` on it: what the shell wrote must leave a clean
 filesystem.
 """
+import random
 import re
 import shutil
 import subprocess
@@ -87,6 +88,22 @@ def test_interactive_busybox_shell(tmp_path):
     assert "Welcome." in sh.run("cat /etc/motd")
     assert sh.run("stty size").split() == ["24", "80"]  # a serial terminal's usual size
     assert re.search(r"^3$", sh.run("echo a b c | wc -w"), re.M)
+
+    # garbage at the console: at busybox's line editor (raw mode), then in
+    # the kernel's canonical mode under cat; ^C and ^D get the prompt back
+    rng = random.Random(7)
+    junk = "".join(chr(rng.choice([b for b in range(1, 256) if b not in (3, 4, 10, 13, 26, 28)]))
+                   for _ in range(600))
+    sh.send(junk)
+    sh.send("\x03")
+    sh.expect(PROMPT, timeout=30)
+    sh.child.sendline("cat > /dev/null")
+    sh.expect(r"cat > /dev/null\r*\n")
+    for i in range(0, len(junk), 100):
+        sh.send(junk[i:i + 100] + "\n")
+    sh.send("\n\x04")  # the first newline may be quoted by a trailing ^V
+    sh.expect(PROMPT, timeout=30)
+    assert "alive" in sh.run("echo alive")
 
     # files on the ext2 root: redirection, append, mkdir -p and rm -r
     sh.run("echo first > /tmp/notes; echo second >> /tmp/notes")
