@@ -25,6 +25,25 @@ struct pipe {
 static struct mount pipefs = { .fstype = "pipefs", .source = "pipe" };
 static uint64_t next_ino = 1;
 
+/* Copies n stored bytes (n <= len) from the ring's head to dst. */
+static void ring_out(const struct pipe *p, uint8_t *dst, size_t n)
+{
+	size_t first = PIPE_CAPACITY - p->head < n ? PIPE_CAPACITY - p->head : n;
+
+	memcpy(dst, p->ring + p->head, first);
+	memcpy(dst + first, p->ring, n - first);
+}
+
+/* Appends n bytes (n <= the room left) after the stored ones. */
+static void ring_in(struct pipe *p, const uint8_t *src, size_t n)
+{
+	size_t tail = (p->head + p->len) % PIPE_CAPACITY;
+	size_t first = PIPE_CAPACITY - tail < n ? PIPE_CAPACITY - tail : n;
+
+	memcpy(p->ring + tail, src, first);
+	memcpy(p->ring, src + first, n - first);
+}
+
 static bool readable(void *arg)
 {
 	struct pipe *p = arg;
@@ -58,14 +77,13 @@ static int64_t pipe_read(struct vnode *vn, struct file *f, uint64_t off, struct 
 	for (;;) {
 		spin_lock(&p->wq.lock);
 		if (p->len > 0) {
-			uint8_t chunk[256];
+			uint8_t chunk[512];
 			size_t n = p->len < u->resid ? p->len : u->resid;
 
 			/* Copy out in small pieces: the lock cannot be held
 			 * across a user copy that may fault. */
 			n = n < sizeof(chunk) ? n : sizeof(chunk);
-			for (size_t i = 0; i < n; i++)
-				chunk[i] = p->ring[(p->head + i) % PIPE_CAPACITY];
+			ring_out(p, chunk, n);
 			p->head = (p->head + (uint32_t)n) % PIPE_CAPACITY;
 			p->len -= (uint32_t)n;
 			spin_unlock(&p->wq.lock);
@@ -124,8 +142,7 @@ static int64_t pipe_write(struct vnode *vn, struct file *f, uint64_t off, struct
 				size_t room = PIPE_CAPACITY - p->len;
 				size_t k = n - stored < room ? n - stored : room;
 
-				for (size_t i = 0; i < k; i++)
-					p->ring[(p->head + p->len + i) % PIPE_CAPACITY] = buf[stored + i];
+				ring_in(p, buf + stored, k);
 				p->len += (uint32_t)k;
 				stored += k;
 				w.want = 1;

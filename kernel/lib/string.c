@@ -3,12 +3,19 @@
 
 #include "lib/string.h"
 
-/* rep movsb/stosb: fast on CPUs with ERMSB, correct everywhere. */
+/*
+ * Eight bytes a step (rep movsq/stosq), then the tail a byte at a time.
+ * On CPUs with ERMSB rep movsb alone is as fast, but QEMU's -icount (make
+ * bench) counts every iteration of a rep instruction as one instruction,
+ * and plain TCG runs the quadword form faster too.
+ */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *d = dst;
+	size_t words = n / 8, bytes = n % 8;
 
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(bytes) : : "memory");
 	return dst;
 }
 
@@ -29,8 +36,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
+	size_t words = n / 8, bytes = n % 8;
+	uint64_t pattern = (uint8_t)c * 0x0101010101010101ull;
 
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(bytes) : "a"(pattern) : "memory");
 	return dst;
 }
 

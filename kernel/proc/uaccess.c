@@ -7,8 +7,9 @@
 long uaccess_copy(void *dst, const void *src, size_t n);
 long uaccess_copy_nosmap(void *dst, const void *src, size_t n);
 long uaccess_strncpy(char *dst, const char *src, size_t max, uint64_t smap);
-extern char uaccess_copy_fault[], uaccess_copy_fixup[];
-extern char uaccess_copy_nosmap_fault[], uaccess_copy_nosmap_fixup[];
+extern char uaccess_copy_fault[], uaccess_copy_fault_tail[], uaccess_copy_fixup[];
+extern char uaccess_copy_nosmap_fault[], uaccess_copy_nosmap_fault_tail[],
+	uaccess_copy_nosmap_fixup[];
 extern char uaccess_strncpy_fault[], uaccess_strncpy_fixup[];
 
 /* The instructions that may fault on user memory, and where to resume. */
@@ -16,7 +17,9 @@ static const struct {
 	const char *fault, *fixup;
 } fixups[] = {
 	{ uaccess_copy_fault, uaccess_copy_fixup },
+	{ uaccess_copy_fault_tail, uaccess_copy_fixup },
 	{ uaccess_copy_nosmap_fault, uaccess_copy_nosmap_fixup },
+	{ uaccess_copy_nosmap_fault_tail, uaccess_copy_nosmap_fixup },
 	{ uaccess_strncpy_fault, uaccess_strncpy_fixup },
 };
 

@@ -8,36 +8,43 @@ section .text
 %define EFAULT 14
 
 ; long uaccess_copy(void *dst, const void *src, size_t n)
-; Returns 0, or -EFAULT if a fault interrupted the copy.
-global uaccess_copy
-global uaccess_copy_fault
-global uaccess_copy_fixup
-uaccess_copy:
+; Returns 0, or -EFAULT if a fault interrupted the copy. Eight bytes a
+; step, then the tail: both rep instructions may fault.
+;
+; COPY name, smap: the routine `name`, with stac/clac around the copy if
+; smap is 1 (stac is #UD on CPUs without SMAP, so those get the other one).
+%macro COPY 2
+global %1
+global %1_fault
+global %1_fault_tail
+global %1_fixup
+%1:
 	mov	rcx, rdx
-	stac			; this variant runs only on CPUs with SMAP
-uaccess_copy_fault:
+	shr	rcx, 3
+%if %2
+	stac
+%endif
+%1_fault:
+	rep movsq
+	mov	rcx, rdx
+	and	rcx, 7
+%1_fault_tail:
 	rep movsb
+%if %2
 	clac
+%endif
 	xor	eax, eax
 	ret
-uaccess_copy_fixup:
+%1_fixup:
+%if %2
 	clac
+%endif
 	mov	rax, -EFAULT
 	ret
+%endmacro
 
-; Same without stac/clac, for CPUs without SMAP (stac would be #UD there).
-global uaccess_copy_nosmap
-global uaccess_copy_nosmap_fault
-global uaccess_copy_nosmap_fixup
-uaccess_copy_nosmap:
-	mov	rcx, rdx
-uaccess_copy_nosmap_fault:
-	rep movsb
-	xor	eax, eax
-	ret
-uaccess_copy_nosmap_fixup:
-	mov	rax, -EFAULT
-	ret
+COPY uaccess_copy, 1
+COPY uaccess_copy_nosmap, 0
 
 ; long uaccess_strncpy(char *dst, const char *src, size_t max)
 ; Copies up to max bytes, stopping after a NUL. Returns the length without
