@@ -231,7 +231,8 @@ struct vnode *vnode_cache_insert(struct mount *mnt, uint64_t ino, uint32_t mode,
 void vnode_get(struct vnode *vn);
 void vnode_put(struct vnode *vn);
 
-/* Permission check against vattr-style mode/uid/gid. 0 or -EACCES. */
+/* Permission check against vattr-style mode/uid/gid: 0, -EACCES or getattr's error.
+ * Root passes without its attributes being read, unless it asks to execute a file. */
 int vfs_access(struct vnode *vn, const struct cred *cred, int may);
 
 /* ---- mounts ------------------------------------------------------------ */
