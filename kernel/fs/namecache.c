@@ -11,9 +11,9 @@
  * entry: the name does not exist). Entries are found through a hash table
  * keyed on the directory vnode's address and the name; they also sit on
  * one LRU list (most recently used first) and on their directory's
- * vnode->names list. At most `limit` entries are kept (16,384 by default,
- * about 2 MiB with the vnodes they hold); namecache_reap() evicts from the
- * LRU's tail.
+ * vnode->names list. At most `limit` entries are kept (16,384 by default:
+ * 2 MiB of entries with short names, plus the vnodes they keep alive);
+ * namecache_reap() evicts from the LRU's tail.
  *
  * What is cached is the filesystem's own answer, below mount points and
  * symlinks: the VFS crosses into what is mounted on the vnode and reads
@@ -44,7 +44,9 @@
  *    negative entry); if the operation failed, the name is removed;
  *  - symlink, unlink: the name is removed;
  *  - rmdir: the name is removed, and so is every entry in the removed
- *    directory (negative ones: it was empty), which frees its vnode;
+ *    directory (negative ones: it was empty), which frees its vnode (a
+ *    later lookup through a reference still held, such as a cwd, can enter
+ *    negative names again; they keep it until evicted);
  *  - rename: both names are removed, and a directory it replaced is purged
  *    as for rmdir. Entries in a moved directory stay: they are keyed on its
  *    vnode, which a rename keeps, so old paths fail at the removed name
