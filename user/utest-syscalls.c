@@ -502,6 +502,70 @@ static void check_names(void)
 	expect_ok(unlink(b), "unlink b");
 }
 
+/* Names seen once (and so cached) must follow every later change. */
+static void check_names_after_changes(void)
+{
+	const char *d = in_dir(0, "d"), *df = in_dir(1, "d/f"), *e = in_dir(2, "e");
+	const char *ef = in_dir(3, "e/f"), *g = in_dir(4, "g"), *eg = in_dir(5, "e/g");
+	struct stat st, old;
+	int fd;
+
+	area = "names after changes";
+	expect_errno(stat(df, &st), ENOENT, "d/f before d exists");
+	expect_ok(mkdir(d, 0755), "mkdir d");
+	expect_errno(stat(df, &st), ENOENT, "d/f before it is created");
+	fd = open(df, O_WRONLY | O_CREAT, 0644);
+	expect_ok(fd, "create d/f");
+	close(fd);
+	expect(stat(df, &old) == 0 && S_ISREG(old.st_mode), "d/f once created");
+	expect_ok(rename(d, e), "rename d to e");
+	expect_errno(stat(df, &st), ENOENT, "d/f after d moved");
+	expect(stat(ef, &st) == 0 && st.st_ino == old.st_ino, "e/f is the old d/f");
+	fd = open(g, O_WRONLY | O_CREAT, 0644);
+	expect_ok(fd, "create g");
+	close(fd);
+	expect(stat(g, &old) == 0, "stat g");
+	expect_ok(rename(g, ef), "rename g over e/f");
+	expect(stat(ef, &st) == 0 && st.st_ino == old.st_ino, "e/f is now the old g");
+	expect_errno(stat(g, &st), ENOENT, "g after it moved");
+	expect_ok(link(ef, eg), "link e/f to e/g");
+	expect(stat(eg, &st) == 0 && st.st_ino == old.st_ino && st.st_nlink == 2, "e/g is e/f");
+	expect_ok(unlink(ef), "unlink e/f");
+	expect_errno(stat(ef, &st), ENOENT, "e/f after unlink");
+	expect_ok(unlink(eg), "unlink e/g");
+	expect_ok(rmdir(e), "rmdir e");
+	expect_errno(stat(eg, &st), ENOENT, "e/g after rmdir e");
+	expect_errno(stat(e, &st), ENOENT, "e after rmdir");
+}
+
+/* /proc/<pid> of a child exists while it runs and is gone once it is reaped. */
+static void check_proc_pid_goes(void)
+{
+	char path[32];
+	struct stat st;
+	int fds[2], status;
+	char c;
+	pid_t pid;
+
+	area = "/proc/<pid>";
+	if (!expect_ok(pipe(fds), "pipe"))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[1]);
+		read(fds[0], &c, 1); /* until the parent has looked */
+		_exit(0);
+	}
+	close(fds[0]);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	expect(stat(path, &st) == 0, "a running child's /proc/<pid>/status");
+	close(fds[1]);
+	expect(waitpid(pid, &status, 0) == pid, "waitpid");
+	expect_errno(stat(path, &st), ENOENT, "/proc/<pid>/status after the child is reaped");
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	expect_errno(stat(path, &st), ENOENT, "/proc/<pid> after the child is reaped");
+}
+
 static void check_cwd(void)
 {
 	const char *name = strrchr(dir, '/');
@@ -665,6 +729,8 @@ int main(void)
 	check_files();
 	check_sendfile();
 	check_names();
+	check_names_after_changes();
+	check_proc_pid_goes();
 	check_cwd();
 	check_getdents();
 	check_access_umask();

@@ -250,6 +250,7 @@ int ext2_vfs_create(struct blockdev *dev, const char *source, struct mount **out
 	memcpy(m->source, source, strnlen(source, sizeof(m->source) - 1));
 	m->data = fs;
 	m->read_only = ext2_read_only(fs);
+	m->cache_names = true; /* its names change only through the VFS */
 	m->sync = e2_sync;
 	m->statfs = e2_statfs;
 	err = get_vnode(m, ext2_root_ino(), &m->root);

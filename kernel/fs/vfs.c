@@ -1,5 +1,6 @@
 /* The virtual filesystem: vnodes, mounts, path resolution, open files. */
 #include "fs/vfs.h"
+#include "fs/namecache.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "log.h"
@@ -83,6 +84,7 @@ struct vnode *vnode_cache_insert(struct mount *mnt, uint64_t ino, uint32_t mode,
 	fresh->mode = mode;
 	fresh->ops = ops;
 	fresh->refcount = 1;
+	list_init(&fresh->names);
 	spin_lock(&vnode_cache_lock);
 	vn = find_locked(mnt, ino);
 	if (!vn)
@@ -120,6 +122,9 @@ void vnode_put(struct vnode *vn)
 	spin_unlock(&vnode_cache_lock);
 	if (!last)
 		return;
+	if (!list_empty(&vn->names)) /* entries hold a reference to their directory */
+		panic("vnode_put: directory %lu of %s dies with name-cache entries",
+		      (unsigned long)vn->ino, vn->mnt->fstype);
 	if (vn->ops->inactive) {
 		mutex_lock(&vn->mnt->lock);
 		vn->ops->inactive(vn);
@@ -153,12 +158,17 @@ int vfs_access(struct vnode *vn, const struct cred *cred, int may)
 {
 	struct vattr va;
 	uint32_t bits;
-	int err = vfs_getattr(vn, &va);
+	int err;
 
+	/* Root may do anything but execute a file nobody may execute: only
+	 * that needs the attributes. */
+	if (cred->euid == 0 && (!(may & MAY_EXEC) || S_ISDIR(vn->mode)))
+		return 0;
+	err = vfs_getattr(vn, &va);
 	if (err)
 		return err;
-	if (cred->euid == 0) /* root: everything but executing a file nobody may execute */
-		return (may & MAY_EXEC) && !S_ISDIR(va.mode) && !(va.mode & 0111) ? -EACCES : 0;
+	if (cred->euid == 0)
+		return va.mode & 0111 ? 0 : -EACCES;
 	if (cred->euid == va.uid)
 		bits = (va.mode >> 6) & 7;
 	else if (cred->egid == va.gid)
@@ -262,17 +272,43 @@ static void cross_mounts_down(struct vnode **cur)
 	}
 }
 
-/* One step of lookup in directory dir (a referenced vnode). */
+/* One step of lookup in directory dir (a referenced vnode): from the name
+ * cache, else from the filesystem, whose answer the cache then keeps. */
 static int lookup_child(struct vnode *dir, const char *name, size_t len, struct vnode **out)
 {
 	int err;
 
 	if (!dir->ops->lookup)
 		return -ENOTDIR;
+	switch (namecache_lookup(dir, name, len, out)) {
+	case NAMECACHE_HIT:
+		return 0;
+	case NAMECACHE_NEGATIVE:
+		return -ENOENT;
+	case NAMECACHE_MISS:
+		break;
+	}
 	mutex_lock(&dir->mnt->lock);
 	err = dir->ops->lookup(dir, name, len, out);
+	if (err == 0 || err == -ENOENT)
+		namecache_enter(dir, name, len, err ? NULL : *out);
 	mutex_unlock(&dir->mnt->lock);
+	namecache_reap();
 	return err;
+}
+
+/*
+ * The name cache's side of a change of name in dir, made under the mount
+ * lock (held) with result err: the name now is vn, or, without vn or after
+ * a failure, whatever the filesystem says next time.
+ */
+static void name_changed(struct vnode *dir, const char *name, size_t len, int err,
+			 struct vnode *vn)
+{
+	if (!err && vn)
+		namecache_enter(dir, name, len, vn);
+	else
+		namecache_remove(dir, name, len);
 }
 
 /* ".." from cur, which is not the process root: climbs out of mounts. */
@@ -313,30 +349,50 @@ static int read_symlink(struct vnode *vn, char *buf, size_t size)
 }
 
 /*
- * The work area of one resolution: the rest of the path lives at the end
- * of buf, so a symlink's target can be put in front of it.
+ * A walk reads the caller's path in place until it meets a symlink. Then
+ * the rest of the path, *p, becomes "target/rest" (only "target" when bare:
+ * the link was the last component, without a trailing slash), built in
+ * *buf (VFS_PATH_MAX + 1 bytes, allocated at the walk's first symlink): the
+ * rest at the end, the target read in front of it. Returns 0, -ENOENT (an
+ * empty target), -ENAMETOOLONG (no room) or readlink's error.
  */
-struct walk {
-	char buf[VFS_PATH_MAX + 1];
-	char target[VFS_PATH_MAX + 1];
-};
+static int follow_link(struct vnode *link, bool bare, char **buf, const char **p)
+{
+	size_t rest = strlen(*p), room;
+	char *start;
+	int n;
+
+	if (rest + 2 > VFS_PATH_MAX) /* not even a one-byte target fits */
+		return -ENAMETOOLONG;
+	if (!*buf)
+		*buf = kmalloc(VFS_PATH_MAX + 1);
+	room = VFS_PATH_MAX - 1 - rest; /* bytes before "/rest" */
+	memmove(*buf + room + 1, *p, rest + 1);
+	n = read_symlink(link, *buf, room + 1); /* may write the '/' slot, *buf + room */
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	start = *buf + room - n;
+	memmove(start, *buf, (size_t)n);
+	(*buf)[room] = bare && rest == 0 ? '\0' : '/';
+	*p = start;
+	return 0;
+}
 
 int vfs_resolve(struct vnode *root, struct vnode *at, const char *path, unsigned flags,
 		const struct cred *cred, struct vnode **out, struct vfs_last *last)
 {
 	size_t plen = strnlen(path, VFS_PATH_MAX + 1);
-	struct walk *w;
+	char *buf = NULL; /* for symlinks: see follow_link */
+	const char *p = path;
 	struct vnode *cur;
-	char *p;
 	int links = 0, err = 0;
 
 	if (plen == 0)
 		return -ENOENT;
 	if (plen > VFS_PATH_MAX)
 		return -ENAMETOOLONG;
-	w = kmalloc(sizeof(*w));
-	p = w->buf + sizeof(w->buf) - 1 - plen;
-	memcpy(p, path, plen + 1);
 	cur = *p == '/' ? root : at;
 	vnode_get(cur);
 
@@ -396,36 +452,17 @@ int vfs_resolve(struct vnode *root, struct vnode *at, const char *path, unsigned
 			break;
 		cross_mounts_down(&child);
 		if (S_ISLNK(child->mode) && (!is_last || slash_after || !(flags & RESOLVE_NOFOLLOW))) {
-			int n = ++links > VFS_SYMLINK_MAX ? -ELOOP
-							   : read_symlink(child, w->target, sizeof(w->target));
-			size_t rest = strlen(p);
-
+			err = ++links > VFS_SYMLINK_MAX
+				      ? -ELOOP
+				      : follow_link(child, is_last && !slash_after, &buf, &p);
 			vnode_put(child);
-			if (n < 0) {
-				err = n;
+			if (err)
 				break;
-			}
-			if (n == 0) {
-				err = -ENOENT;
-				break;
-			}
-			/* New remaining path: target "/" rest, built in place. */
-			if ((size_t)n + 1 + rest > VFS_PATH_MAX) {
-				err = -ENAMETOOLONG;
-				break;
-			}
-			memmove(w->buf + sizeof(w->buf) - 1 - rest, p, rest + 1);
-			p = w->buf + sizeof(w->buf) - 1 - rest;
-			*--p = '/';
-			p -= n;
-			memcpy(p, w->target, (size_t)n);
 			if (*p == '/') {
 				vnode_put(cur);
 				cur = root;
 				vnode_get(cur);
 			}
-			if (is_last && !slash_after && (flags & RESOLVE_PARENT) == 0 && rest == 0)
-				p[n] = 0; /* no trailing '/' unless the original had one */
 			continue;
 		}
 		vnode_put(cur);
@@ -438,7 +475,7 @@ next:
 		if (is_last)
 			break;
 	}
-	kfree(w);
+	kfree(buf);
 	if (err) {
 		vnode_put(cur);
 		return err;
@@ -489,6 +526,21 @@ static bool file_writable(const struct file *f)
 	return (f->flags & O_ACCMODE) != O_RDONLY && !(f->flags & O_PATH);
 }
 
+/* Creates last in dir through the filesystem (mode: type and permissions
+ * as given) and tells the name cache. Returns 0 with *out referenced, or an errno. */
+static int create_child(struct vnode *dir, const struct vfs_last *last, uint32_t mode,
+			uint64_t rdev, const struct cred *cred, struct vnode **out)
+{
+	int err;
+
+	mutex_lock(&dir->mnt->lock);
+	err = dir->ops->create(dir, last->name, last->len, mode, rdev, cred, out);
+	name_changed(dir, last->name, last->len, err, err ? NULL : *out);
+	mutex_unlock(&dir->mnt->lock);
+	namecache_reap();
+	return err;
+}
+
 /* Looks up (or creates, for O_CREAT) the last component for vfs_open. */
 static int open_or_create(struct vnode *root, struct vnode *at, const char *path, uint32_t flags,
 			  uint32_t mode, const struct cred *cred, struct vnode **out)
@@ -533,12 +585,8 @@ static int open_or_create(struct vnode *root, struct vnode *at, const char *path
 	err = vfs_access(dir, cred, MAY_WRITE | MAY_EXEC);
 	if (!err && (dir->mnt->read_only || !dir->ops->create))
 		err = dir->mnt->read_only ? -EROFS : -EACCES;
-	if (!err) {
-		mutex_lock(&dir->mnt->lock);
-		err = dir->ops->create(dir, last.name, last.len,
-				       S_IFREG | (mode & ~cred->umask & 07777), 0, cred, out);
-		mutex_unlock(&dir->mnt->lock);
-	}
+	if (!err)
+		err = create_child(dir, &last, S_IFREG | (mode & ~cred->umask & 07777), 0, cred, out);
 	vnode_put(dir);
 	return err;
 }
@@ -862,14 +910,11 @@ int vfs_mknod(struct vnode *root, struct vnode *at, const char *path, uint32_t m
 		err = -ENOENT;
 	else if (!dir->ops->create)
 		err = -EPERM;
-	if (!err) {
-		mutex_lock(&dir->mnt->lock);
-		err = dir->ops->create(dir, last.name, last.len,
-				       (mode & S_IFMT) | (mode & ~cred->umask & 07777), rdev, cred, &vn);
-		mutex_unlock(&dir->mnt->lock);
-		if (!err)
-			vnode_put(vn);
-	}
+	if (!err)
+		err = create_child(dir, &last, (mode & S_IFMT) | (mode & ~cred->umask & 07777), rdev,
+				   cred, &vn);
+	if (!err)
+		vnode_put(vn);
 	vnode_put(dir);
 	return err;
 }
@@ -927,10 +972,14 @@ int vfs_unlink(struct vnode *root, struct vnode *at, const char *path, bool is_d
 		mutex_lock(&dir->mnt->lock);
 		err = is_dir ? dir->ops->rmdir(dir, last.name, last.len)
 			     : dir->ops->unlink(dir, last.name, last.len);
+		name_changed(dir, last.name, last.len, err, NULL);
+		if (!err && is_dir)
+			namecache_purge_dir(victim); /* its negative entries pin it */
 		mutex_unlock(&dir->mnt->lock);
 	}
 	vnode_put(victim);
 	vnode_put(dir);
+	namecache_reap();
 	return err;
 }
 
@@ -938,7 +987,7 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 	       struct vnode *new_at, const char *newpath, const struct cred *cred)
 {
 	struct vfs_last ol, nl;
-	struct vnode *odir, *ndir, *victim, *replaced = NULL;
+	struct vnode *odir, *ndir, *victim = NULL, *replaced = NULL;
 	int err = parent_for_change(root, old_at, oldpath, cred, &odir, &ol);
 
 	if (err)
@@ -954,13 +1003,10 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 		err = -EPERM;
 	if (!err) {
 		err = lookup_child(odir, ol.name, ol.len, &victim);
-		if (!err) {
-			if (victim->mounted)
-				err = -EBUSY;
-			else
-				err = sticky_check(odir, victim, cred);
-			vnode_put(victim);
-		}
+		if (!err && victim->mounted)
+			err = -EBUSY;
+		else if (!err)
+			err = sticky_check(odir, victim, cred);
 	}
 	if (!err) { /* the file a successful rename would replace, if any */
 		err = lookup_child(ndir, nl.name, nl.len, &replaced);
@@ -974,11 +1020,17 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 	if (!err) {
 		mutex_lock(&odir->mnt->lock);
 		err = odir->ops->rename(odir, ol.name, ol.len, ndir, nl.name, nl.len);
+		name_changed(odir, ol.name, ol.len, err, NULL);
+		name_changed(ndir, nl.name, nl.len, err, NULL);
+		if (!err && replaced && replaced != victim)
+			namecache_purge_dir(replaced); /* a directory replaced: as rmdir */
 		mutex_unlock(&odir->mnt->lock);
 	}
 	vnode_put(replaced);
+	vnode_put(victim);
 	vnode_put(odir);
 	vnode_put(ndir);
+	namecache_reap();
 	return err;
 }
 
@@ -1005,10 +1057,12 @@ int vfs_link(struct vnode *root, struct vnode *old_at, const char *oldpath, stru
 	if (!err) {
 		mutex_lock(&dir->mnt->lock);
 		err = dir->ops->link(dir, nl.name, nl.len, target);
+		name_changed(dir, nl.name, nl.len, err, target);
 		mutex_unlock(&dir->mnt->lock);
 	}
 	vnode_put(dir);
 	vnode_put(target);
+	namecache_reap();
 	return err;
 }
 
@@ -1032,6 +1086,7 @@ int vfs_symlink(struct vnode *root, const char *target, struct vnode *at, const 
 	} else {
 		mutex_lock(&dir->mnt->lock);
 		err = dir->ops->symlink(dir, last.name, last.len, target, cred);
+		name_changed(dir, last.name, last.len, err, NULL);
 		mutex_unlock(&dir->mnt->lock);
 	}
 	vnode_put(dir);

@@ -16,6 +16,8 @@
  *    exposes its files as vnodes through struct vnode_ops;
  *  - a vnode is one file in memory: at most one per (mount, inode number),
  *    found through the vnode cache, reference counted (vnode_get/put);
+ *  - the name cache (fs/namecache.h) remembers what directory lookups
+ *    answered, positive and negative, so a walk seldom asks the filesystem;
  *  - vfs_resolve() turns a path into a vnode: absolute or relative to a
  *    directory, ".", "..", mount points both ways, symlinks (at most
  *    VFS_SYMLINK_MAX), trailing slashes;
@@ -185,6 +187,7 @@ struct vnode {
 	struct mount *mounted;  /* a filesystem mounted on this directory */
 	void *data;             /* the filesystem's */
 	struct list_node cache_node;
+	struct list_node names; /* name-cache entries in this directory (namecache.c) */
 };
 
 /* A mounted filesystem. */
@@ -197,6 +200,9 @@ struct mount {
 	struct mutex lock;      /* serialises operations of this filesystem */
 	uint32_t dev;           /* st_dev of its files */
 	bool read_only;
+	/* Set by a filesystem whose names change only through the VFS's
+	 * directory operations: the name cache may then keep its lookups. */
+	bool cache_names;
 	void *data;             /* the filesystem's */
 	int (*sync)(struct mount *m);
 	int (*statfs)(struct mount *m, uint64_t *blocks, uint64_t *free, uint32_t *bsize);
@@ -225,7 +231,8 @@ struct vnode *vnode_cache_insert(struct mount *mnt, uint64_t ino, uint32_t mode,
 void vnode_get(struct vnode *vn);
 void vnode_put(struct vnode *vn);
 
-/* Permission check against vattr-style mode/uid/gid. 0 or -EACCES. */
+/* Permission check against vattr-style mode/uid/gid: 0, -EACCES or getattr's error.
+ * Root passes without its attributes being read, unless it asks to execute a file. */
 int vfs_access(struct vnode *vn, const struct cred *cred, int may);
 
 /* ---- mounts ------------------------------------------------------------ */

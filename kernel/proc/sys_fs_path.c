@@ -88,6 +88,8 @@ struct linux_timeval {
 
 /* ---- names and starting points ---------------------------------------------------- */
 
+#define PATH_SHORT 256 /* most paths fit: a small object, not a PATH_MAX page run */
+
 /*
  * Copies the user path upath into a new buffer (*out, to kfree). Returns 0,
  * -EFAULT, -ENAMETOOLONG (no NUL within VFS_PATH_MAX bytes, Linux's
@@ -95,9 +97,14 @@ struct linux_timeval {
  */
 static int path_get(const char *upath, bool empty_ok, char **out)
 {
-	char *path = kmalloc(VFS_PATH_MAX + 1);
-	long n = strncpy_from_user(path, upath, VFS_PATH_MAX);
+	char *path = kmalloc(PATH_SHORT);
+	long n = strncpy_from_user(path, upath, PATH_SHORT);
 
+	if (n == -ENAMETOOLONG) { /* a long path: again, with room for the longest */
+		kfree(path);
+		path = kmalloc(VFS_PATH_MAX + 1);
+		n = strncpy_from_user(path, upath, VFS_PATH_MAX);
+	}
 	if (n < 0 || (n == 0 && !empty_ok)) {
 		kfree(path);
 		return n < 0 ? (int)n : -ENOENT;

@@ -7,7 +7,10 @@ from qemu import EXIT_FAILURE, EXIT_SUCCESS, ROOT, boot, image
 
 FS_KTESTS = ["fs_read_ramdisk_file", "fs_path_errors", "fs_create_write_read_unlink",
              "fs_symlinks_and_loops", "fs_directories_and_rename", "fs_permissions",
-             "fs_unlinked_file_lives_until_closed", "fs_getdents_lists_etc"]
+             "fs_unlinked_file_lives_until_closed", "fs_getdents_lists_etc",
+             "namecache_hits_misses_and_negative_entries", "namecache_rename_unlink_and_replace",
+             "namecache_directory_moves_and_rmdir", "namecache_eviction_keeps_answers_right",
+             "namecache_proc_pid_goes_when_the_process_exits"]
 
 
 def test_vfs_ktests_on_the_ramdisk(tmp_path):
