@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define UTEST_PROG "utest-poll"
+#include "utest.h"
+
 /*
  * Each check_* function covers one area; expectations are Linux's values.
  * A failed one prints "utest-poll: <area>: <what>" and the test goes on;
@@ -20,42 +23,6 @@
  * timeout must take at least 45 ms and less than 2 s), so a loaded host
  * does not make the test flaky.
  */
-
-static const char *prog = "utest-poll";
-static const char *area = "setup";
-static int failures;
-
-static bool expect(bool ok, const char *what)
-{
-	if (!ok) {
-		failures++;
-		fprintf(stderr, "%s: %s: %s\n", prog, area, what);
-	}
-	return ok;
-}
-
-/* ret must be want; says what came instead (and errno). */
-static bool expect_ret(long ret, long want, const char *what)
-{
-	if (ret == want)
-		return true;
-	failures++;
-	fprintf(stderr, "%s: %s: %s: returned %ld (%s), expected %ld\n", prog, area, what, ret,
-		ret < 0 ? strerror(errno) : "-", want);
-	return false;
-}
-
-static bool expect_errno(long ret, int err, const char *what)
-{
-	int got = errno;
-
-	if (ret == -1 && got == err)
-		return true;
-	failures++;
-	fprintf(stderr, "%s: %s: %s: returned %ld errno %s, expected %s\n", prog, area, what, ret,
-		ret == -1 ? strerror(got) : "-", strerror(err));
-	return false;
-}
 
 static double now_ms(void)
 {
@@ -72,7 +39,7 @@ static void expect_about_50ms(double start, const char *what)
 
 	if (ms < 45 || ms > 2000) {
 		failures++;
-		fprintf(stderr, "%s: %s: %s took %.1f ms, expected 50\n", prog, area, what, ms);
+		fprintf(stderr, "%s: %s: %s took %.1f ms, expected 50\n", UTEST_PROG, area, what, ms);
 	}
 }
 

@@ -26,6 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define UTEST_PROG "utest-syscalls"
+#include "utest.h"
+
 /*
  * Each check_* function covers one area; every expectation is written next
  * to the call as the value or errno Linux gives. A failed expectation prints
@@ -37,47 +40,7 @@
 
 #define PAGE 4096
 
-static const char *prog = "utest-syscalls";
-static const char *area = "setup";
-static int failures;
 static char dir[64];
-
-/* Records a failed expectation if !ok. Returns ok. */
-static bool expect(bool ok, const char *what)
-{
-	if (!ok) {
-		failures++;
-		fprintf(stderr, "%s: %s: %s\n", prog, area, what);
-	}
-	return ok;
-}
-
-/* ret must not be -1; says errno otherwise. */
-static bool expect_ok(long ret, const char *what)
-{
-	if (ret != -1)
-		return true;
-	failures++;
-	fprintf(stderr, "%s: %s: %s: %s\n", prog, area, what, strerror(errno));
-	return false;
-}
-
-/* ret must be -1 with errno err. */
-static bool expect_errno(long ret, int err, const char *what)
-{
-	int got = errno;
-
-	if (ret == -1 && got == err)
-		return true;
-	failures++;
-	if (ret == -1)
-		fprintf(stderr, "%s: %s: %s: errno %s, expected %s\n", prog, area, what,
-			strerror(got), strerror(err));
-	else
-		fprintf(stderr, "%s: %s: %s: returned %ld, expected %s\n", prog, area, what, ret,
-			strerror(err));
-	return false;
-}
 
 /* Runs fn in a child (core dumps off); returns its wait status or -1. */
 static int in_child(void (*fn)(void *), void *arg)
@@ -715,7 +678,7 @@ int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/utest-syscalls-%d", (int)getpid());
 	if (mkdir(dir, 0755) < 0) {
-		fprintf(stderr, "%s: mkdir %s: %s\n", prog, dir, strerror(errno));
+		fprintf(stderr, "%s: mkdir %s: %s\n", UTEST_PROG, dir, strerror(errno));
 		return 1;
 	}
 	check_ids();

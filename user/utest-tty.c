@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define UTEST_PROG "utest-tty"
+#include "utest.h"
+
 /*
  * Runs only if fd 0 is a terminal (on Linux under a test harness it
  * usually is not: the test then passes without checking anything).
@@ -33,28 +36,6 @@
  */
 
 #define SKIPPED 77
-
-static const char *prog = "utest-tty";
-static const char *area = "setup";
-static int failures;
-
-static bool expect(bool ok, const char *what)
-{
-	if (!ok) {
-		failures++;
-		fprintf(stderr, "%s: %s: %s\n", prog, area, what);
-	}
-	return ok;
-}
-
-static bool expect_ok(long ret, const char *what)
-{
-	if (ret != -1)
-		return true;
-	failures++;
-	fprintf(stderr, "%s: %s: %s: %s\n", prog, area, what, strerror(errno));
-	return false;
-}
 
 static double now_ms(void)
 {
@@ -161,7 +142,7 @@ static void expect_line(const char *in, const char *out, ssize_t n, const char *
 	got = read(0, buf, sizeof(buf));
 	if (got != n || memcmp(buf, out, (size_t)n) != 0) {
 		failures++;
-		fprintf(stderr, "%s: %s: %s: read %zd bytes \"%.*s\"\n", prog, area, what, got,
+		fprintf(stderr, "%s: %s: %s: read %zd bytes \"%.*s\"\n", UTEST_PROG, area, what, got,
 			got > 0 ? (int)got : 0, buf);
 	}
 }
@@ -185,7 +166,7 @@ static void check_line_discipline(void)
 	t.c_cc[VINTR] = 0x03;
 	expect_ok(tcsetattr(0, TCSAFLUSH, &t), "canonical, no echo");
 	if (ioctl(0, TIOCSTI, "\n") != 0) { /* Linux may refuse it (legacy_tiocsti) */
-		fprintf(stderr, "%s: TIOCSTI: %s: line discipline checks skipped\n", prog,
+		fprintf(stderr, "%s: TIOCSTI: %s: line discipline checks skipped\n", UTEST_PROG,
 			strerror(errno));
 		tcsetattr(0, TCSAFLUSH, &orig);
 		return;
@@ -387,7 +368,7 @@ static void check_session(void)
 		return;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == SKIPPED) {
 		fprintf(stderr, "%s: the terminal belongs to another session: line discipline "
-			"checks skipped\n", prog);
+			"checks skipped\n", UTEST_PROG);
 		return;
 	}
 	expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the session child passed");
@@ -400,7 +381,7 @@ int main(void)
 	bool ours;
 
 	if (!isatty(0)) {
-		fprintf(stderr, "%s: fd 0 is not a terminal: skipped\n", prog);
+		fprintf(stderr, "%s: fd 0 is not a terminal: skipped\n", UTEST_PROG);
 		return 0;
 	}
 	signal(SIGTTOU, SIG_IGN); /* we may be a background group */

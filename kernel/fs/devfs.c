@@ -142,16 +142,6 @@ static int dir_getattr(struct vnode *vn, struct vattr *out)
 	return 0;
 }
 
-static void set_dirent(struct vfs_dirent *out, uint64_t ino, uint8_t type, const char *name)
-{
-	size_t len = strlen(name);
-
-	out->ino = ino;
-	out->type = type;
-	out->name_len = (uint16_t)len;
-	memcpy(out->name, name, len + 1);
-}
-
 /* Cookie 0 is ".", 1 is "..", 2 + i the i-th node. */
 static int dir_readdir(struct vnode *dir, uint64_t *cookie, struct vfs_dirent *out)
 {
@@ -159,14 +149,14 @@ static int dir_readdir(struct vnode *dir, uint64_t *cookie, struct vfs_dirent *o
 	uint64_t i = 2;
 
 	if (*cookie < 2) {
-		set_dirent(out, DEVFS_ROOT_INO, DT_DIR, *cookie == 0 ? "." : "..");
+		vfs_dirent_set(out, DEVFS_ROOT_INO, DT_DIR, *cookie == 0 ? "." : "..");
 		++*cookie;
 		return 1;
 	}
 	spin_lock(&devfs_lock);
 	list_for_each_entry(n, &nodes, link) {
 		if (i++ == *cookie) {
-			set_dirent(out, n->ino, S_ISBLK(n->mode) ? DT_BLK : DT_CHR, n->name);
+			vfs_dirent_set(out, n->ino, S_ISBLK(n->mode) ? DT_BLK : DT_CHR, n->name);
 			spin_unlock(&devfs_lock);
 			++*cookie;
 			return 1;

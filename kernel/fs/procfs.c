@@ -365,16 +365,6 @@ static int proc_getattr(struct vnode *vn, struct vattr *out)
 	return 0;
 }
 
-static void set_dirent(struct vfs_dirent *out, uint64_t ino, uint8_t type, const char *name)
-{
-	size_t len = strlen(name);
-
-	out->ino = ino;
-	out->type = type;
-	out->name_len = (uint16_t)len;
-	memcpy(out->name, name, len + 1);
-}
-
 static uint8_t dirent_type(uint32_t mode)
 {
 	return S_ISDIR(mode) ? DT_DIR : S_ISLNK(mode) ? DT_LNK : DT_REG;
@@ -388,7 +378,7 @@ static int dir_readdir(struct vnode *dir, uint64_t *cookie, struct vfs_dirent *o
 	int pid;
 
 	if (*cookie < 2) {
-		set_dirent(out, *cookie == 0 ? dir->ino : PROC_ROOT_INO, DT_DIR,
+		vfs_dirent_set(out, *cookie == 0 ? dir->ino : PROC_ROOT_INO, DT_DIR,
 			   *cookie == 0 ? "." : "..");
 		++*cookie;
 		return 1;
@@ -399,7 +389,7 @@ static int dir_readdir(struct vnode *dir, uint64_t *cookie, struct vfs_dirent *o
 		pid = ino_pid(dir->ino);
 		if (j >= PID_ENTRIES)
 			return 0;
-		set_dirent(out, pid_ino(pid, (int)j), dirent_type(pid_entries[j].mode),
+		vfs_dirent_set(out, pid_ino(pid, (int)j), dirent_type(pid_entries[j].mode),
 			   pid_entries[j].name);
 		++*cookie;
 		return 1;
@@ -410,7 +400,7 @@ static int dir_readdir(struct vnode *dir, uint64_t *cookie, struct vfs_dirent *o
 		++*cookie;
 		if (2 + i == SELF_INO && !h)
 			continue;
-		set_dirent(out, 2 + i, dirent_type(root_entries[i].mode), root_entries[i].name);
+		vfs_dirent_set(out, 2 + i, dirent_type(root_entries[i].mode), root_entries[i].name);
 		return 1;
 	}
 	if (*cookie < PID_COOKIE)

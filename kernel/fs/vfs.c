@@ -832,6 +832,17 @@ struct dirent64_head {
 	uint8_t d_type;
 } __attribute__((packed));
 
+void vfs_dirent_set(struct vfs_dirent *out, uint64_t ino, uint8_t type, const char *name)
+{
+	size_t len = strnlen(name, VFS_NAME_MAX);
+
+	out->ino = ino;
+	out->type = type;
+	out->name_len = (uint16_t)len;
+	memcpy(out->name, name, len);
+	out->name[len] = 0;
+}
+
 int64_t vfs_getdents64(struct file *f, struct uio *u)
 {
 	struct vnode *dir = f->vn;

@@ -139,6 +139,10 @@ struct vfs_dirent {
 	char name[VFS_NAME_MAX + 1];
 };
 
+/* Fills *out for a filesystem's readdir: name is NUL-terminated and at
+ * most VFS_NAME_MAX bytes. */
+void vfs_dirent_set(struct vfs_dirent *out, uint64_t ino, uint8_t type, const char *name);
+
 /*
  * What a filesystem implements. Unneeded operations are NULL (the VFS
  * answers -EPERM, -ENOTDIR, -EINVAL ... as Linux would). Directory
