@@ -9,6 +9,7 @@
 #include "arch/x86_64/time.h"
 #include "dev/interrupts.h"
 #include "cmdline.h"
+#include "lib/median.h"
 #include "lib/string.h"
 #include "log.h"
 #include "mm/kmalloc.h"
@@ -16,7 +17,8 @@
 #include "sched/thread.h"
 #include "sched/timer.h"
 
-#define CALIBRATION_MS 50    /* PIT window: quantisation error < 0.01% */
+#define CALIBRATION_MS 2       /* PIT window: quantisation error < 0.05% ... */
+#define CALIBRATION_WINDOWS 5  /* ... and the median of five drops an interrupted one */
 #define MIN_DELTA_NS   2000  /* never program an event closer than this */
 #define NONE           UINT64_MAX
 #define MULT_SHIFT     20    /* count = (ns * mult) >> MULT_SHIFT */
@@ -225,12 +227,27 @@ uint64_t timer_interrupts(void)
 	return interrupts;
 }
 
+/* The LAPIC timer's (and the TSC's) rate: the median of a few PIT windows,
+ * or 0 if any window found the LAPIC timer implausible. */
+static uint64_t calibrate_lapic(uint64_t *tsc_hz)
+{
+	uint64_t lapic[CALIBRATION_WINDOWS], tsc[CALIBRATION_WINDOWS];
+
+	for (int i = 0; i < CALIBRATION_WINDOWS; i++) {
+		lapic[i] = lapic_timer_measure(CALIBRATION_MS, &tsc[i]);
+		if (!lapic[i])
+			return 0;
+	}
+	*tsc_hz = median_u64(tsc, CALIBRATION_WINDOWS);
+	return median_u64(lapic, CALIBRATION_WINDOWS);
+}
+
 void timer_init(void)
 {
 	const char *forced = cmdline_get("timer");
 	uint64_t tsc_hz = 0;
 
-	lapic_hz = lapic_timer_measure(CALIBRATION_MS, &tsc_hz);
+	lapic_hz = calibrate_lapic(&tsc_hz);
 	if (time_tsc_hz())
 		tsc_mult = (time_tsc_hz() << MULT_SHIFT) / 1000000000ull;
 	if (lapic_hz && forced && !strcmp(forced, "pit")) {
