@@ -206,8 +206,11 @@ $(B)/ovmf_vars.fd: | $(B)/.deps-run
 	cp $(OVMF_VARS) $@
 
 # QEMU exits 33 when the kernel reports success through isa-debug-exit.
+# RUN_DISPLAY=gtk (Debian package qemu-system-gui, on a desktop) also shows
+# the screen, where the PS/2 keyboard types into the same shell.
+RUN_DISPLAY ?= none
 run: $(B)/esp.img $(B)/ovmf_vars.fd | $(B)/.deps-run
-	$(QEMU) -serial mon:stdio -display none || [ $$? -eq 33 ]
+	$(QEMU) -serial mon:stdio -display $(RUN_DISPLAY) || [ $$? -eq 33 ]
 
 debug: $(B)/esp.img $(B)/ovmf_vars.fd | $(B)/.deps-run
 	@echo "debug: gdb -ex 'target remote :1234' $(B)/kernel.elf"
