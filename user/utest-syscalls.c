@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
+#include <sys/times.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -648,6 +649,68 @@ static void check_access_umask(void)
 	unlink(f);
 }
 
+static long cpu_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static long tv_us(struct timeval tv)
+{
+	return tv.tv_sec * 1000000L + tv.tv_usec;
+}
+
+/* Spins in user mode until the process has used ms of CPU time. */
+static void burn_user(long ms)
+{
+	long until = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) + ms * 1000000L;
+	unsigned long x = 0;
+
+	while (cpu_ns(CLOCK_PROCESS_CPUTIME_ID) < until)
+		for (int i = 0; i < 100000; i++)
+			__asm__ volatile("" : "+r"(x) : "r"((unsigned long)i)); /* not optimised away */
+}
+
+/* CPU time: it grows while running, not while asleep; user and system
+ * time go where they are spent; a reaped child's time reaches its parent. */
+static void check_cputime(void)
+{
+	struct rusage ru0, ru1, ruc;
+	struct timespec nap = { 0, 100000000 };
+	struct tms t;
+	long before, slept, spent;
+	int status;
+	pid_t child;
+
+	area = "cpu time";
+	before = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+	nanosleep(&nap, NULL);
+	slept = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - before;
+	expect(slept >= 0 && slept < 50000000, "100 ms asleep use less than 50 ms of CPU");
+	expect_ok(getrusage(RUSAGE_SELF, &ru0), "getrusage SELF");
+	burn_user(150);
+	expect_ok(getrusage(RUSAGE_SELF, &ru1), "getrusage SELF");
+	spent = tv_us(ru1.ru_utime) - tv_us(ru0.ru_utime);
+	expect(spent >= 100000, "150 ms of spinning are at least 100 ms of user time");
+	expect(tv_us(ru1.ru_stime) - tv_us(ru0.ru_stime) < spent,
+	       "spinning is mostly user time, not system time");
+	child = fork();
+	if (child == 0) {
+		burn_user(100);
+		_exit(0);
+	}
+	expect(child > 0 && waitpid(child, &status, 0) == child, "fork and wait");
+	expect_ok(getrusage(RUSAGE_CHILDREN, &ruc), "getrusage CHILDREN");
+	expect(tv_us(ruc.ru_utime) + tv_us(ruc.ru_stime) >= 80000,
+	       "the reaped child's 100 ms reach RUSAGE_CHILDREN");
+	expect(times(&t) != (clock_t)-1 && t.tms_cutime + t.tms_cstime >= 8,
+	       "times(): the child's time in clock ticks");
+	expect(t.tms_utime >= 10, "times(): our own 150 ms of user time");
+	expect_errno(getrusage(5, &ru0), EINVAL, "getrusage of an unknown who");
+}
+
 static void check_misc(void)
 {
 	struct rlimit rl, old;
@@ -698,6 +761,7 @@ int main(void)
 	check_getdents();
 	check_access_umask();
 	check_misc();
+	check_cputime();
 	area = "cleanup";
 	expect_ok(rmdir(dir), "rmdir the scratch directory (it must be empty)");
 	return failures ? 1 : 0;

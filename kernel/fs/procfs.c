@@ -13,6 +13,7 @@
 #include "mm/kmalloc.h"
 #include "mm/physmap.h"
 #include "mm/pmm.h"
+#include "sched/sched.h"
 #include "shared/mem_class.h"
 
 /*
@@ -108,11 +109,35 @@ static void render_memmap(struct procfs_buf *b)
 			      (unsigned long)r[i].pages, mem_class_name(r[i].class));
 }
 
+/* /proc/stat, the lines top and friends read: CPU time in ticks (user,
+ * nice, system, idle, then iowait irq softirq steal guest guest_nice as
+ * 0), context switches, boot time. */
+static void render_stat(struct procfs_buf *b)
+{
+	uint64_t user, sys, idle = sched_idle_ns() / 10000000;
+
+	sched_cpu_totals(&user, &sys);
+	user /= 10000000;
+	sys /= 10000000;
+	for (int cpu = -1; cpu < 1; cpu++) {
+		if (cpu < 0)
+			procfs_printf(b, "cpu ");
+		else
+			procfs_printf(b, "cpu%d", cpu);
+		procfs_printf(b, " %lu 0 %lu %lu 0 0 0 0 0 0\n", (unsigned long)user,
+			      (unsigned long)sys, (unsigned long)idle);
+	}
+	procfs_printf(b, "ctxt %lu\nbtime %ld\n", (unsigned long)sched_switch_count(),
+		      (long)(rtc_now().sec - (int64_t)(time_since_boot_ns() / 1000000000)));
+}
+
 static void render_uptime(struct procfs_buf *b)
 {
 	uint64_t cs = time_since_boot_ns() / 10000000; /* hundredths */
+	uint64_t idle = sched_idle_ns() / 10000000;
 
-	procfs_printf(b, "%lu.%02lu 0.00\n", (unsigned long)(cs / 100), (unsigned long)(cs % 100));
+	procfs_printf(b, "%lu.%02lu %lu.%02lu\n", (unsigned long)(cs / 100), (unsigned long)(cs % 100),
+		      (unsigned long)(idle / 100), (unsigned long)(idle % 100));
 }
 
 /* A /proc/mounts field: space, tab, newline and backslash as \ooo, as Linux does. */
@@ -204,6 +229,7 @@ static const struct root_entry root_entries[] = {
 	{ "meminfo", S_IFREG | 0444, render_meminfo },
 	{ "memmap", S_IFREG | 0444, render_memmap },
 	{ "uptime", S_IFREG | 0444, render_uptime },
+	{ "stat", S_IFREG | 0444, render_stat },
 	{ "mounts", S_IFREG | 0444, render_mounts },
 	{ "version", S_IFREG | 0444, render_version },
 	{ "cpuinfo", S_IFREG | 0444, render_cpuinfo },

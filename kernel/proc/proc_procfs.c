@@ -26,10 +26,17 @@ static uint64_t rss_kib(const struct process *p)
 	return p->as ? p->as->rss_pages * 4 : 0;
 }
 
+/* Nanoseconds as clock ticks (USER_HZ: 100 a second). */
+static unsigned long ticks(uint64_t ns)
+{
+	return (unsigned long)(ns / 10000000);
+}
+
 static void show_locked(struct process *p, void *arg)
 {
 	struct show_ctx *c = arg;
 	uint32_t ppid = p->parent ? p->parent->pid : 0;
+	uint64_t user, sys, cuser, csys;
 
 	switch (c->which) {
 	case PROCFS_PID_STATUS:
@@ -45,10 +52,13 @@ static void show_locked(struct process *p, void *arg)
 		/* Fields 1-24 as Linux: pid comm state ppid pgrp session tty tpgid flags
 		 * minflt cminflt majflt cmajflt utime stime cutime cstime priority nice
 		 * threads itrealvalue starttime vsize rss; then zeros. */
+		proc_cpu_time(p, false, &user, &sys);
+		proc_cpu_time(p, true, &cuser, &csys);
 		procfs_printf(c->out,
-			      "%u (%s) %c %u %u %u 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 %lu"
+			      "%u (%s) %c %u %u %u 0 -1 0 0 0 0 0 %lu %lu %lu %lu 20 0 1 0 %lu 0 %lu"
 			      " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-			      p->pid, p->name, state_letter(p), ppid, p->pgid, p->sid,
+			      p->pid, p->name, state_letter(p), ppid, p->pgid, p->sid, ticks(user),
+			      ticks(sys), ticks(cuser), ticks(csys), ticks(p->start_ns),
 			      (unsigned long)(rss_kib(p) / 4));
 		break;
 	case PROCFS_PID_CMDLINE:

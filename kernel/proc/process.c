@@ -130,6 +130,7 @@ static struct process *proc_alloc(struct process *parent)
 	proc_total++;
 	spin_unlock(&proc_lock);
 	p = kzalloc(sizeof(*p));
+	p->start_ns = time_since_boot_ns();
 	list_init(&p->children);
 	wait_queue_init(&p->child_exit, "child-exit");
 	wait_queue_init(&p->vfork_wq, "vfork");
@@ -484,11 +485,36 @@ static bool child_ready(void *arg)
 	       signal_pending(w->self);
 }
 
-long proc_wait(int pid, int *status, int options)
+void proc_cpu_time(struct process *p, bool children, uint64_t *user_ns, uint64_t *sys_ns)
+{
+	if (children) {
+		*user_ns = p->child_user_ns;
+		*sys_ns = p->child_sys_ns;
+	} else if (p->thread) {
+		thread_cpu_time(p->thread, user_ns, sys_ns);
+	} else {
+		*user_ns = *sys_ns = 0;
+	}
+}
+
+void proc_rusage(struct process *p, bool children, struct proc_rusage *ru)
+{
+	uint64_t user, sys;
+
+	memset(ru, 0, sizeof(*ru));
+	proc_cpu_time(p, children, &user, &sys);
+	ru->utime_sec = (int64_t)(user / 1000000000);
+	ru->utime_usec = (int64_t)(user % 1000000000 / 1000);
+	ru->stime_sec = (int64_t)(sys / 1000000000);
+	ru->stime_usec = (int64_t)(sys % 1000000000 / 1000);
+}
+
+long proc_wait(int pid, int *status, int options, struct proc_rusage *ru)
 {
 	struct process *self = proc_current(), *z;
 	struct wait_args w = { self, pid, options };
 	struct process *r = NULL;
+	uint64_t user, sys;
 	bool any;
 	long reaped;
 	int report;
@@ -517,6 +543,13 @@ long proc_wait(int pid, int *status, int options)
 			return -EINTR;
 		wait_until(&self->child_exit, child_ready, &w);
 	}
+	proc_cpu_time(z, false, &user, &sys);
+	z->child_user_ns += user; /* what the reaper inherits, and wait4 reports */
+	z->child_sys_ns += sys;
+	self->child_user_ns += z->child_user_ns;
+	self->child_sys_ns += z->child_sys_ns;
+	if (ru)
+		proc_rusage(z, true, ru);
 	thread_join(z->thread); /* frees its kernel stack */
 	if (status)
 		*status = z->exit_status;

@@ -53,6 +53,8 @@ struct process {
 	struct k_sigaction *actions; /* NSIG entries (kmalloc'd); rt_sigaction */
 	uint64_t sigmask;            /* blocked signals: rt_sigprocmask */
 	uint32_t fail_nth;           /* /dev/failframes: fail the Nth frame allocation of the next syscall */
+	uint64_t child_user_ns, child_sys_ns; /* reaped children's CPU time, theirs included */
+	uint64_t start_ns;           /* created, in time_since_boot_ns() */
 	uint64_t rlim[16][2];        /* getrlimit/setrlimit: {cur, max}; fork inherits */
 	struct wait_queue vfork_wq;  /* a vfork parent sleeps here... */
 	bool vfork_pending;          /* ...until the child execs or exits */
@@ -91,6 +93,21 @@ struct process *proc_find(uint32_t pid);
  */
 int proc_start_init(const char *path, const char *const argv[], const char *const envp[]);
 
+/* p's CPU time in ns (one thread today), or with children that of the
+ * children it has reaped (times, getrusage, /proc/<pid>/stat). */
+void proc_cpu_time(struct process *p, bool children, uint64_t *user_ns, uint64_t *sys_ns);
+
+/* struct rusage as Linux's getrusage and wait4 fill it (144 bytes): the
+ * CPU times, the other fields zero (not counted). */
+struct proc_rusage {
+	int64_t utime_sec, utime_usec, stime_sec, stime_usec;
+	int64_t other[14];
+};
+_Static_assert(sizeof(struct proc_rusage) == 144, "Linux's struct rusage");
+
+/* Fills *ru with p's own or its reaped children's CPU time. */
+void proc_rusage(struct process *p, bool children, struct proc_rusage *ru);
+
 /* Registers the terminal's hang-up: fn(leader) runs when a session leader
  * exits (after it became a zombie; no lock held). */
 void proc_on_session_exit(void (*fn)(struct process *leader));
@@ -125,8 +142,10 @@ void proc_rlimit_defaults(struct process *p);
 __attribute__((noreturn)) void proc_exit(int wait_status);
 
 /* wait4(): pid -1 any child, > 0 that child. Returns the pid reaped, 0
- * with WNOHANG when nothing is ready, -ECHILD, -EINTR. */
-long proc_wait(int pid, int *status, int options);
+ * with WNOHANG when nothing is ready, -ECHILD, -EINTR. For a reaped
+ * child, *ru (if not NULL) gets its CPU time and its reaped children's. */
+struct proc_rusage;
+long proc_wait(int pid, int *status, int options, struct proc_rusage *ru);
 
 /* Kills p with signal sig (SIGKILL semantics today: it dies the next time
  * it returns to user mode or sleeps interruptibly). */

@@ -112,16 +112,13 @@ SYSCALL(59, execve)
 SYSCALL(61, wait4)
 {
 	int status = 0;
-	long pid = proc_wait((int)a0, &status, (int)a2);
+	struct proc_rusage ru = { 0 };
+	long pid = proc_wait((int)a0, &status, (int)a2, &ru);
 
 	if (pid > 0 && a1 && copy_to_user((void *)a1, &status, sizeof(status)))
 		return -EFAULT;
-	if (pid >= 0 && a3) { /* struct rusage: 144 bytes, all zero */
-		static const uint8_t zero[144];
-
-		if (copy_to_user((void *)a3, zero, sizeof(zero)))
-			return -EFAULT;
-	}
+	if (pid >= 0 && a3 && copy_to_user((void *)a3, &ru, sizeof(ru)))
+		return -EFAULT; /* all zero when nothing was reaped */
 	return pid;
 }
 
@@ -140,6 +137,7 @@ SYSCALL(247, waitid)
 	enum { P_ALL = 0, P_PID = 1, P_PGID = 2, WEXITED = 4, WNOHANG = 1 };
 	int idtype = (int)a0, options = (int)a3, status = 0, pid;
 	struct waitid_info info = { 0 };
+	struct proc_rusage ru = { 0 };
 	long r;
 
 	if (!(options & WEXITED))
@@ -147,7 +145,7 @@ SYSCALL(247, waitid)
 	pid = idtype == P_ALL ? -1 : idtype == P_PID ? (int)a1 : idtype == P_PGID ? -(int)a1 : 0;
 	if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
 		return -EINVAL;
-	r = proc_wait(pid, &status, options & WNOHANG);
+	r = proc_wait(pid, &status, options & WNOHANG, &ru);
 	if (r < 0)
 		return r;
 	if (r > 0) {
@@ -157,6 +155,8 @@ SYSCALL(247, waitid)
 		info.si_status = (status & 0x7f) ? (status & 0x7f) : (status >> 8) & 0xff;
 	}
 	if (a2 && copy_to_user((void *)a2, &info, sizeof(info)))
+		return -EFAULT;
+	if (a4 && copy_to_user((void *)a4, &ru, sizeof(ru)))
 		return -EFAULT;
 	return 0;
 }

@@ -41,12 +41,19 @@ static int clock_read(uint64_t id, struct timespec64 *ts)
 	case CLOCK_MONOTONIC_RAW:
 	case CLOCK_MONOTONIC_COARSE:
 	case CLOCK_BOOTTIME:
-	case CLOCK_PROCESS_CPUTIME_ID: /* no CPU-time accounting yet: elapsed time */
-	case CLOCK_THREAD_CPUTIME_ID:
 		ns = time_since_boot_ns();
 		ts->sec = (int64_t)(ns / 1000000000);
 		ts->nsec = (int64_t)(ns % 1000000000);
 		return 0;
+	case CLOCK_PROCESS_CPUTIME_ID: /* one thread per process: the same */
+	case CLOCK_THREAD_CPUTIME_ID: {
+		uint64_t user, sys;
+
+		proc_cpu_time(proc_current(), false, &user, &sys);
+		ts->sec = (int64_t)((user + sys) / 1000000000);
+		ts->nsec = (int64_t)((user + sys) % 1000000000);
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -214,6 +221,36 @@ SYSCALL(63, uname)
 	memcpy(u[3], "#1 SMP", 6);
 	memcpy(u[4], "x86_64", 6);
 	return copy_to_user((void *)a0, u, sizeof(u));
+}
+
+/* times(): CPU time in clock ticks (USER_HZ, 100 a second, as on x86_64
+ * Linux); returns the ticks since boot. */
+SYSCALL(100, times)
+{
+	struct process *p = proc_current();
+	int64_t tms[4];
+	uint64_t user, sys;
+
+	proc_cpu_time(p, false, &user, &sys);
+	tms[0] = (int64_t)(user / 10000000);
+	tms[1] = (int64_t)(sys / 10000000);
+	proc_cpu_time(p, true, &user, &sys);
+	tms[2] = (int64_t)(user / 10000000);
+	tms[3] = (int64_t)(sys / 10000000);
+	if (a0 && copy_to_user((void *)a0, tms, sizeof(tms)))
+		return -EFAULT;
+	return (long)(time_since_boot_ns() / 10000000);
+}
+
+SYSCALL(98, getrusage)
+{
+	struct proc_rusage ru;
+	int who = (int)a0;
+
+	if (who != 0 /* SELF */ && who != 1 /* THREAD */ && who != -1 /* CHILDREN */)
+		return -EINVAL;
+	proc_rusage(proc_current(), who == -1, &ru);
+	return copy_to_user((void *)a1, &ru, sizeof(ru));
 }
 
 struct count_ctx {

@@ -10,6 +10,7 @@
 #include "panic.h"
 #include "proc/process.h"
 #include "proc/syscall.h"
+#include "sched/sched.h"
 
 #define RFLAGS_TF 0x100
 #define RFLAGS_IF 0x200
@@ -69,6 +70,7 @@ int syscall_dispatch(struct trap_frame *tf)
 	struct process *p = proc_current();
 	bool inject = p->fail_nth > 0;
 
+	thread_kernel_enter(); /* system time from here */
 	if (p->pid == 1)
 		report_first_init_syscall();
 	if (inject) /* fault injection for this one call of this process (/dev/failframes) */
@@ -88,6 +90,7 @@ int syscall_dispatch(struct trap_frame *tf)
 	if (inject)
 		p->fail_nth = 0;
 	trap_user_return(tf); /* kills, signals */
+	thread_kernel_leave();
 	/* SYSRET needs a canonical user rip, and restores rcx/r11 from it;
 	 * rt_sigreturn (tf->error = SIGNAL_NO_RESTART) restores them all. */
 	return tf->rip != rip_before || tf->rip >= 0x00007ffffffff000ull || tf->error != nr;

@@ -67,13 +67,94 @@ static void finish_switch(struct runqueue *rq)
 	}
 }
 
+/* All threads' CPU time but the idle threads', for /proc/stat. */
+static uint64_t total_user_tsc, total_sys_tsc;
+
+/* Charges t's time since its mark to user or system time. Interrupts
+ * off; t is the running thread. */
+static void charge(struct thread *t, uint64_t now)
+{
+	uint64_t ran = now - t->cpu_mark;
+
+	if (t->in_kernel || !t->proc) {
+		t->sys_tsc += ran;
+		if (t != this_rq()->idle)
+			total_sys_tsc += ran;
+	} else {
+		t->user_tsc += ran;
+		total_user_tsc += ran;
+	}
+	t->cpu_mark = now;
+}
+
+void sched_cpu_totals(uint64_t *user_ns, uint64_t *sys_ns)
+{
+	uint64_t flags = irq_save();
+
+	charge(this_rq()->current, rdtsc()); /* bring the running thread's part in */
+	*user_ns = time_tsc_to_ns(total_user_tsc);
+	*sys_ns = time_tsc_to_ns(total_sys_tsc);
+	irq_restore(flags);
+}
+
+/* A system call starts (in_kernel) or ends: the time before was the other mode's. */
+static void cross(bool in_kernel)
+{
+	uint64_t flags = irq_save();
+	struct thread *t = this_rq()->current;
+
+	charge(t, rdtsc());
+	t->in_kernel = in_kernel;
+	irq_restore(flags);
+}
+
+void thread_kernel_enter(void)
+{
+	cross(true);
+}
+
+void thread_kernel_leave(void)
+{
+	cross(false);
+}
+
+void thread_cpu_time(const struct thread *t, uint64_t *user_ns, uint64_t *sys_ns)
+{
+	struct runqueue *rq = this_rq();
+	uint64_t flags = irq_save(), user, sys;
+
+	spin_lock_raw(&rq->lock);
+	user = t->user_tsc;
+	sys = t->sys_tsc;
+	if (t == rq->current) { /* the part since the mark, not yet charged */
+		if (t->in_kernel || !t->proc)
+			sys += rdtsc() - t->cpu_mark;
+		else
+			user += rdtsc() - t->cpu_mark;
+	}
+	spin_unlock_raw(&rq->lock);
+	irq_restore(flags);
+	*user_ns = time_tsc_to_ns(user);
+	*sys_ns = time_tsc_to_ns(sys);
+}
+
+uint64_t sched_idle_ns(void)
+{
+	uint64_t user, sys;
+
+	thread_cpu_time(this_rq()->idle, &user, &sys);
+	return user + sys;
+}
+
 /* Picks the next thread and switches to it. rq->lock held, interrupts off;
  * returns with both still so, possibly much later. */
 static void schedule_locked(struct runqueue *rq)
 {
 	struct thread *prev = rq->current, *next = rq->idle;
 	struct list_node *n;
+	uint64_t now = rdtsc();
 
+	charge(prev, now);
 	rq->need_resched = false;
 	if (prev->state == THREAD_RUNNING && prev != rq->idle) {
 		prev->state = THREAD_READY;
@@ -85,6 +166,7 @@ static void schedule_locked(struct runqueue *rq)
 		next = list_entry(n, struct thread, run_node);
 	}
 	next->state = THREAD_RUNNING;
+	next->cpu_mark = now;
 	rq->slice_start_ns = time_since_boot_ns();
 	if (next == prev)
 		return;
@@ -309,6 +391,7 @@ void sched_init(struct kstack *stack)
 	self->stack = stack;
 	self->state = THREAD_RUNNING;
 	self->on_cpu = true;
+	self->cpu_mark = rdtsc(); /* its CPU time counts from here */
 	rq->current = self;
 	idle = thread_create("idle", idle_loop, NULL);
 	/* idle never waits on the ready list: it runs only when nothing else can */

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 struct thread;
+
+struct thread;
 struct kstack;
 
 /* Time slice of a thread before the timer preempts it, when others wait. */
@@ -36,6 +38,20 @@ void sched_request_resched(void);
  * running thread's slice started? */
 bool sched_others_ready(void);
 uint64_t sched_slice_start_ns(void);
+
+/*
+ * CPU time. A user thread's time is user time, except between
+ * thread_kernel_enter() and thread_kernel_leave() (a system call), which
+ * is system time; interrupts and page faults count as the mode they
+ * interrupted. Kernel threads have system time only.
+ */
+void thread_kernel_enter(void);
+void thread_kernel_leave(void);
+void thread_cpu_time(const struct thread *t, uint64_t *user_ns, uint64_t *sys_ns);
+/* The CPU time of all threads but the idle ones, user and system. */
+void sched_cpu_totals(uint64_t *user_ns, uint64_t *sys_ns);
+/* How long the idle thread has run: the idle of /proc/uptime and /proc/stat. */
+uint64_t sched_idle_ns(void);
 
 /* Context switches since boot. */
 uint64_t sched_switch_count(void);

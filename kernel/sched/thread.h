@@ -33,6 +33,11 @@ struct thread {
 	int exit_code;
 	struct wait_queue exited; /* thread_join() waits here */
 	uint64_t switches;        /* times switched in */
+	/* CPU time in TSC cycles, charged at every switch and system-call
+	 * boundary (sched.c): since cpu_mark, the thread has run in user mode,
+	 * or in the kernel if in_kernel (a system call; kernel threads always). */
+	uint64_t cpu_mark, user_tsc, sys_tsc;
+	bool in_kernel;
 	void *proc;               /* struct process of a user thread, NULL for the kernel's */
 	uint64_t fs_base;         /* user TLS pointer (arch_prctl ARCH_SET_FS) */
 	uint64_t cr3;             /* page tables of its process; 0: the kernel's */

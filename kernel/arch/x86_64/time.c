@@ -54,11 +54,14 @@ void time_init(uint64_t zero_tsc)
 		 (unsigned long)tsc_hz, CALIBRATE_WINDOWS, CALIBRATE_US);
 }
 
+uint64_t time_tsc_to_ns(uint64_t cycles)
+{
+	return (uint64_t)(((unsigned __int128)cycles * ns_mult) >> 32);
+}
+
 uint64_t time_since_boot_ns(void)
 {
-	if (!ns_mult)
-		return 0;
-	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_zero) * ns_mult) >> 32);
+	return time_tsc_to_ns(rdtsc() - tsc_zero);
 }
 
 uint64_t time_tsc_hz(void)

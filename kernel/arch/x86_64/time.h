@@ -14,6 +14,9 @@ void time_init(uint64_t zero_tsc);
 /* Nanoseconds since time 0; 0 before time_init. */
 uint64_t time_since_boot_ns(void);
 
+/* TSC cycles as nanoseconds (0 before calibration). */
+uint64_t time_tsc_to_ns(uint64_t cycles);
+
 /* The measured TSC frequency in Hz, 0 if unknown. */
 uint64_t time_tsc_hz(void);
 
