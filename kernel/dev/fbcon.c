@@ -626,4 +626,5 @@ void fbcon_console_write(const char *s, size_t n)
 struct console fbcon_console = {
 	.name = "fbcon",
 	.write = fbcon_console_write,
+	.colour = true,
 };

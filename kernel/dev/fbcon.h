@@ -128,7 +128,8 @@ bool fbcon_console_size(uint32_t *cols, uint32_t *rows);
 /* Writes to the registered console; does nothing before fbcon_register(). */
 void fbcon_console_write(const char *s, size_t n);
 
-/* For console_register(), once fbcon_register() has been called. */
+/* For console_register(), once fbcon_register() has been called. It draws
+ * colours, so the kernel log shows errors in red and warnings in yellow. */
 extern struct console fbcon_console;
 
 #endif
