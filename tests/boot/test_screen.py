@@ -188,6 +188,13 @@ def test_boot_log_and_shell_on_screen_typed_at_by_keyboard(machine):
     machine.wait_for(lambda lines: after_command(lines, "echo XoY") == ["XoY", PROMPT],
                      "the edited command echo XoY and its output")
 
+    # busybox vi draws its whole screen with cursor positioning and erasing
+    machine.type("vi /etc/rc\n")
+    machine.wait_for(lambda lines: lines[0].startswith("# /etc/rc: ") and
+                     last_line(lines).startswith("- /etc/rc "), "vi's screen")
+    machine.type(":q!\n")
+    machine.wait_for_prompt()
+
     # ^C: SIGINT to the foreground job, echoed as ^C, then a new prompt
     machine.type("sleep 100\n")
     machine.wait_for(lambda lines: last_line(lines) == f"{PROMPT} sleep 100", "sleep 100")
