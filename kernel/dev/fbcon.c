@@ -1,4 +1,4 @@
-/* Text console on a linear 32-bit framebuffer: cells, scrolling, colours, cursor. */
+/* Text console on a linear 32-bit framebuffer: cells, scrolling, colours, escapes. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,16 +100,16 @@ static uint32_t pixel_of_rgb(const struct channel ch[3], uint32_t rgb)
 	return pixel;
 }
 
-/* Draws cell at screen position (row, col): glyph, colours, cursor underline. */
+/* Draws cell at screen position (row, col): glyph, colours, underline or cursor. */
 static void draw_cell(struct fbcon *con, uint32_t row, uint32_t col, uint32_t cell)
 {
 	const struct font *font = con->font;
 	const uint8_t *bits = font_glyph(font, cell & FBCON_CELL_CHAR);
 	uint32_t fg = con->palette[cell >> FBCON_CELL_FG_SHIFT & 15];
 	uint32_t bg = con->palette[cell >> FBCON_CELL_BG_SHIFT & 15];
-	uint32_t cursor_rows = cell & FBCON_CELL_CURSOR ? (font->height + 7) / 8 :
+	uint32_t filled_rows = cell & FBCON_CELL_CURSOR ? (font->height + 7) / 8 :
 			       cell & FBCON_CELL_UNDERLINE ? 1 : 0;
-	uint32_t underline = font->height - cursor_rows;	/* first row in fg */
+	uint32_t first_filled = font->height - filled_rows;	/* rows all in fg from here */
 	uint8_t *line = con->fb + (size_t)row * font->height * con->pitch +
 			(size_t)col * font->width * 4;
 
@@ -117,7 +117,7 @@ static void draw_cell(struct fbcon *con, uint32_t row, uint32_t col, uint32_t ce
 		uint32_t *pixel = (uint32_t *)(void *)line;
 
 		for (uint32_t x = 0; x < font->width; x++) {
-			bool ink = y >= underline || bits[x / 8] & 0x80 >> x % 8;
+			bool ink = y >= first_filled || bits[x / 8] & 0x80 >> x % 8;
 
 			pixel[x] = ink ? fg : bg;
 		}
