@@ -25,6 +25,13 @@ static enum log_level default_level = LOG_INFO;
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
 /*
+ * Colours of error and warning lines (bright red, yellow), for the
+ * consoles that draw colours only: the serial log and the ring stay plain.
+ */
+static const char *const level_colours[] = { "\x1b[91m", "\x1b[93m", NULL, NULL };
+static const char colour_end[] = "\x1b[39m";	/* the default foreground */
+
+/*
  * The ring dmesg reads: every kernel line, each prefixed with its syslog
  * priority ("<3>" err, "<4>" warn, "<6>" info, "<7>" debug; raw kprintf
  * lines are "<6>"), as Linux's syslog() returns them. It is static, so it
@@ -122,17 +129,23 @@ void klog(enum log_level level, const char *module, const char *fmt, ...)
 	uint64_t ns = time_since_boot_ns();
 	int prio = level_priority[level];
 	void *ring_only = prio < console_level ? NULL : (void *)1;
+	const char *colour;
 	va_list ap;
 
 	if (level > level_of(module))
 		return;
 	line_priority = prio;
+	colour = ring_only ? NULL : level_colours[level];
+	if (colour)
+		console_write_colour(colour, strlen(colour));
 	format_to(ring_only, "[%5lu.%06lu] %s: %s", (unsigned long)(ns / 1000000000),
 		(unsigned long)(ns / 1000 % 1000000), module,
 		level == LOG_ERR ? "error: " : level == LOG_WARN ? "warning: " : "");
 	va_start(ap, fmt);
 	kvformat(console_sink, ring_only, fmt, ap);
 	va_end(ap);
+	if (colour)
+		console_write_colour(colour_end, sizeof(colour_end) - 1);
 	console_sink(ring_only, "\n", 1);
 	line_priority = 6;
 }

@@ -11,7 +11,9 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /*
  * Prints "[  <sec>.<usec>] <module>: <message>" on every console if the
- * module's level (default info, see log_configure) admits `level`.
+ * module's level (default info, see log_configure) admits `level`. Consoles
+ * that draw colours (struct console's colour) get error lines in red and
+ * warnings in yellow; the others and the message ring get plain text.
  */
 void klog(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -19,3 +19,10 @@ void console_write(const char *s, size_t n)
 	for (int i = 0; i < console_count; i++)
 		consoles[i]->write(s, n);
 }
+
+void console_write_colour(const char *sgr, size_t n)
+{
+	for (int i = 0; i < console_count; i++)
+		if (consoles[i]->colour)
+			consoles[i]->write(sgr, n);
+}

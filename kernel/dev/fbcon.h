@@ -13,11 +13,20 @@
 #define FBCON_MIN_ROWS 2
 #define FBCON_ESC_PARAMS 8	/* numeric parameters kept per escape sequence */
 
-/* A text cell: code point, colour indexes, and (in shown only) the cursor. */
+/* A text cell: code point, colour indexes, underline, and (in shown only) the cursor. */
 #define FBCON_CELL_CHAR 0xffffu
 #define FBCON_CELL_FG_SHIFT 16	/* 4 bits */
 #define FBCON_CELL_BG_SHIFT 20	/* 4 bits */
 #define FBCON_CELL_CURSOR (1u << 24)
+#define FBCON_CELL_UNDERLINE (1u << 25)
+
+/* How new text is drawn: the SGR state. */
+struct fbcon_pen {
+	uint8_t fg, bg;		/* colour indexes, 0..15 */
+	bool bold;		/* brighten fg colours 0..7 */
+	bool reverse;		/* swap fg and bg */
+	bool underline;
+};
 
 /*
  * One console. Every field is private to fbcon.c; tests may read them.
@@ -39,11 +48,14 @@ struct fbcon {
 	bool wrap_pending;	/* the last column is written: wrap before the next */
 	uint32_t cursor_row_shown; /* screen row where the cursor is drawn */
 	uint32_t dirty_first, dirty_last; /* screen rows to redraw; none if first > last */
-	uint8_t fg, bg;		/* colour indexes for new text, 0..15 */
-	bool bold;		/* brighten fg colours 0..7 */
+	bool cursor_hidden;	/* ESC[?25l */
+	struct fbcon_pen pen;	/* for new text */
+	struct fbcon_pen saved_pen; /* ESC 7 and ESC[s save the pen and the cursor */
+	uint32_t saved_row, saved_col;
 	uint8_t utf8_left;	/* continuation bytes to skip after a UTF-8 lead byte */
 	uint8_t esc_state;	/* escape parser state (fbcon.c) */
 	uint8_t esc_param;	/* index of the parameter being read */
+	bool esc_private;	/* CSI sequence started with '?' (DEC private modes) */
 	bool esc_ignore;	/* CSI sequence we do not act on */
 	uint16_t esc_params[FBCON_ESC_PARAMS];
 };
@@ -72,13 +84,37 @@ int fbcon_init(struct fbcon *con, void *fb, uint32_t width, uint32_t height,
 	       uint32_t *cells, size_t cell_capacity);
 
 /*
- * Draws n bytes of text at the cursor. Understands \n (to the start of the
- * next line), \r, \t (stops every 8 columns), \b, printable ASCII, and the
- * SGR escapes ESC[...m with 0 (reset), 1 (bright), 22, 30-37, 39, 40-47,
- * 49, 90-97 and 100-107. Any other byte >= 0x80 or UTF-8 character draws
- * the fallback glyph; other control characters and escape sequences are
- * ignored. Wraps long lines and scrolls; the screen is up to date on return.
- * Not reentrant: callers serialize.
+ * Draws n bytes of text at the cursor, understanding the subset of the
+ * Linux console (TERM=linux) that busybox's line editing and vi use:
+ *
+ *   \n (down a line, to its start), \r, \t (stops every 8 columns), \b;
+ *   ESC 7 / ESC 8 and ESC[s / ESC[u   save / restore cursor and pen;
+ *   ESC c                             reset: default pen, cursor shown, clear;
+ *   ESC[n A B C D                     cursor up, down, forward, back;
+ *   ESC[n G, ESC[n d, ESC[r;c H or f  column, row, position (1-based);
+ *   ESC[n J, ESC[n K                  erase in display, in line: 0 from the
+ *                                     cursor, 1 up to it, 2 all;
+ *   ESC[n X, ESC[n P, ESC[n @         erase, delete, insert blank characters;
+ *   ESC[n L, ESC[n M                  insert, delete lines (the cursor stays);
+ *   ESC[?25l, ESC[?25h                hide, show the cursor;
+ *   ESC[...m (SGR)                    0 reset, 1 bright, 22, 4 / 24 underline,
+ *                                     7 / 27 reverse, 30-37, 39, 40-47, 49,
+ *                                     90-97, 100-107.
+ *
+ * A missing or 0 count means 1; positions are clamped to the screen.
+ * Erased, inserted and scrolled-in cells are blanks in the default colours.
+ * Every cursor movement and edit cancels a pending wrap (the cursor stays
+ * on the last column after writing it, until the next character), as on
+ * Linux; \b there only cancels it, so the next character overwrites that
+ * column, where Linux would step back one more. Printable ASCII is
+ * drawn; any other byte >= 0x80 or UTF-8 character draws the fallback
+ * glyph. Everything else is ignored: other control characters and escape
+ * sequences, scroll regions (ESC[r), the alternate screen (ESC[?1049h) and
+ * the reports a terminal sends back (ESC[6n asks where the cursor is: this
+ * console only draws, so such a question goes unanswered, and programs fall
+ * back to their defaults). Parameters saturate at 9999; past the 8th they
+ * are dropped. Wraps long lines and scrolls; the screen is up to date on
+ * return. Not reentrant: callers serialize.
  */
 void fbcon_write(struct fbcon *con, const char *s, size_t n);
 
@@ -92,7 +128,8 @@ bool fbcon_console_size(uint32_t *cols, uint32_t *rows);
 /* Writes to the registered console; does nothing before fbcon_register(). */
 void fbcon_console_write(const char *s, size_t n);
 
-/* For console_register(), once fbcon_register() has been called. */
+/* For console_register(), once fbcon_register() has been called. It draws
+ * colours, so the kernel log shows errors in red and warnings in yellow. */
 extern struct console fbcon_console;
 
 #endif

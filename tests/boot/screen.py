@@ -91,6 +91,17 @@ def ink_map(pixels):
     return ink.to_bytes(n, "big")
 
 
+def ink_colours(width, pixels, row):
+    """The set of (r, g, b) colours drawn in cell row `row`, black left out."""
+    f = font()
+    colours = set()
+    for y in range(row * f.height, (row + 1) * f.height):
+        line = pixels[y * width * 3:(y + 1) * width * 3]
+        colours.update(zip(line[0::3], line[1::3], line[2::3]))
+    colours.discard((0, 0, 0))
+    return colours
+
+
 def screen_text(width, height, pixels):
     """The text on screen, one string per cell row, trailing blanks removed."""
     f = font()

@@ -21,7 +21,7 @@ import pytest
 
 from qemu import EXIT_SUCCESS, image, machine_args
 from qmp import QMP, qmp_args
-from screen import read_ppm, screen_text
+from screen import ink_colours, read_ppm, screen_text
 
 PROMPT = "/ #"       # busybox sh's prompt "/ # ", trailing blank (and cursor) stripped
 BOOT_TIMEOUT = 90    # seconds to the shell prompt (TCG under load)
@@ -60,6 +60,7 @@ class Machine:
         self.qmp = QMP.connect(sock)
         self.shots = 0
         self.last = []
+        self.last_pixels = (0, b"")
 
     def screen(self):
         """(width, height, lines of text) now."""
@@ -68,7 +69,14 @@ class Machine:
         self.qmp.cmd("screendump", filename=str(ppm))
         w, h, pixels = read_ppm(ppm)
         self.last = screen_text(w, h, pixels)
+        self.last_pixels = (w, pixels)
         return w, h, self.last
+
+    def line_colours(self, containing):
+        """The colours of the last screen's first line containing the
+        given text (see ink_colours)."""
+        row = next(i for i, line in enumerate(self.last) if containing in line)
+        return ink_colours(*self.last_pixels, row)
 
     def wait_for(self, predicate, what, timeout=STEP_TIMEOUT):
         """Polls the screen until predicate(lines) holds; returns the lines."""
@@ -127,10 +135,19 @@ def machine(tmp_path):
     m.close()
 
 
+# The palette (kernel/dev/fbcon.c): the default grey, and the yellow of warnings.
+GREY = (0xaa, 0xaa, 0xaa)
+YELLOW = (0xff, 0xff, 0x55)
+
+
 def test_boot_log_and_shell_on_screen_typed_at_by_keyboard(machine):
     lines = machine.wait_for_prompt(BOOT_TIMEOUT)
     assert any("kbd: PS/2 keyboard on the i8042" in l for l in lines), "\n".join(lines)
     assert any("kernel: started /sbin/init as pid 1" in l for l in lines), "\n".join(lines)
+
+    # warnings in yellow, info lines in grey; QEMU's default CPU (qemu64) has no RDRAND
+    assert machine.line_colours("random: warning: no RDSEED or RDRAND") == {YELLOW}
+    assert machine.line_colours("kernel: started /sbin/init as pid 1") == {GREY}
 
     lines = machine.run("echo hello")
     assert after_command(lines, "echo hello") == ["hello", PROMPT]
@@ -150,6 +167,33 @@ def test_boot_log_and_shell_on_screen_typed_at_by_keyboard(machine):
     machine.type("Z\n")
     machine.wait_for(lambda lines: [l for l in lines if l][-2:] == ["aXbcZ", PROMPT],
                      "aXbcZ from editing keys")
+
+    # history and editing in the middle of a line: busybox redraws with
+    # cursor-movement and erase escapes, and the screen must show exactly the
+    # edited line. Up, Ctrl+A, 5 x Right, X, End, Y, 2 x Left, Backspace, Delete
+    lines = machine.run("echo one")
+    assert after_command(lines, "echo one") == ["one", PROMPT]
+    machine.press("up")
+    machine.press("ctrl", "a")
+    for _ in range(5):
+        machine.press("right")
+    machine.type("X")
+    machine.press("end")
+    machine.type("Y")
+    machine.press("left")
+    machine.press("left")
+    machine.press("backspace")
+    machine.press("delete")
+    machine.type("\n")
+    machine.wait_for(lambda lines: after_command(lines, "echo XoY") == ["XoY", PROMPT],
+                     "the edited command echo XoY and its output")
+
+    # busybox vi draws its whole screen with cursor positioning and erasing
+    machine.type("vi /etc/rc\n")
+    machine.wait_for(lambda lines: lines[0].startswith("# /etc/rc: ") and
+                     last_line(lines).startswith("- /etc/rc "), "vi's screen")
+    machine.type(":q!\n")
+    machine.wait_for_prompt()
 
     # ^C: SIGINT to the foreground job, echoed as ^C, then a new prompt
     machine.type("sleep 100\n")

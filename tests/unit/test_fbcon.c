@@ -86,15 +86,14 @@ static void write_str(struct screen *s, const char *text)
 
 /*
  * Fails unless screen cell (row, col) shows the glyph of codepoint with fg
- * ink on bg (pixel values), plus the cursor underline (the bottom
- * height/8 rounded up rows in fg) if cursor.
+ * ink on bg (pixel values), its bottom filled_rows rows all fg.
  */
-static void assert_cell(const struct screen *s, uint32_t row, uint32_t col, uint32_t codepoint,
-			uint32_t fg, uint32_t bg, bool cursor)
+static void assert_cell_rows(const struct screen *s, uint32_t row, uint32_t col,
+			     uint32_t codepoint, uint32_t fg, uint32_t bg, uint32_t filled_rows)
 {
 	const struct font *f = &font_default;
 	const uint8_t *bits = font_glyph(f, codepoint);
-	uint32_t underline = cursor ? f->height - (f->height + 7) / 8 : f->height;
+	uint32_t underline = f->height - filled_rows;
 
 	for (uint32_t y = 0; y < f->height; y++) {
 		for (uint32_t x = 0; x < f->width; x++) {
@@ -109,6 +108,20 @@ static void assert_cell(const struct screen *s, uint32_t row, uint32_t col, uint
 	}
 }
 
+/* assert_cell_rows() with the cursor (the bottom height/8 rounded up rows) if cursor. */
+static void assert_cell(const struct screen *s, uint32_t row, uint32_t col, uint32_t codepoint,
+			uint32_t fg, uint32_t bg, bool cursor)
+{
+	assert_cell_rows(s, row, col, codepoint, fg, bg,
+			 cursor ? (font_default.height + 7) / 8 : 0);
+}
+
+/* Whether the cursor is drawn at screen cell (row, col). */
+static bool cursor_at(const struct screen *s, uint32_t row, uint32_t col)
+{
+	return row == s->con.row && col == s->con.col && !s->con.cursor_hidden;
+}
+
 /* Fails unless screen row shows text (then blanks) in the default colours. */
 static void assert_row(const struct screen *s, uint32_t row, const char *text)
 {
@@ -117,7 +130,7 @@ static void assert_row(const struct screen *s, uint32_t row, const char *text)
 
 	for (uint32_t col = 0; col < con->cols; col++)
 		assert_cell(s, row, col, col < len ? (uint8_t)text[col] : ' ', con->palette[7],
-			    con->palette[0], row == con->row && col == con->col);
+			    con->palette[0], cursor_at(s, row, col));
 }
 
 /* Fails unless every pixel of every cell matches the text cells. */
@@ -129,11 +142,12 @@ static void assert_screen_matches_cells(const struct screen *s)
 		for (uint32_t col = 0; col < con->cols; col++) {
 			uint32_t ring = (con->top + row) % con->rows;
 			uint32_t cell = con->text[ring * con->cols + col];
+			uint32_t filled = cursor_at(s, row, col) ? (font_default.height + 7) / 8 :
+					  cell & FBCON_CELL_UNDERLINE ? 1 : 0;
 
-			assert_cell(s, row, col, cell & FBCON_CELL_CHAR,
-				    con->palette[cell >> FBCON_CELL_FG_SHIFT & 15],
-				    con->palette[cell >> FBCON_CELL_BG_SHIFT & 15],
-				    row == con->row && col == con->col);
+			assert_cell_rows(s, row, col, cell & FBCON_CELL_CHAR,
+					 con->palette[cell >> FBCON_CELL_FG_SHIFT & 15],
+					 con->palette[cell >> FBCON_CELL_BG_SHIFT & 15], filled);
 		}
 	}
 }
@@ -397,9 +411,9 @@ static void test_sgr_colours(void **state)
 	assert_cell(&s, 0, 3, 'w', pal[7], pal[12], false);
 	assert_cell(&s, 0, 4, 'v', pal[2], pal[0], false);
 	/* 256-colour and RGB arguments are skipped, not read as SGR codes */
-	write_str(&s, "\r\x1b[0;38;5;31;48;2;1;41;3mx\x1b[38;5;1;4;34mz");
+	write_str(&s, "\r\x1b[0;38;5;31;48;2;1;41;3mx\x1b[38;5;1;4;34mz\x1b[m");
 	assert_cell(&s, 0, 0, 'x', pal[7], pal[0], false);
-	assert_cell(&s, 0, 1, 'z', pal[4], pal[0], false);
+	assert_cell_rows(&s, 0, 1, 'z', pal[4], pal[0], 1);	/* 4: underlined */
 	/* a new line scrolled in is blank in the default colours */
 	write_str(&s, "\x1b[41m\n\n\n\n");
 	assert_row(&s, 3, "");
@@ -411,14 +425,14 @@ static void test_escapes_swallowed(void **state)
 	struct screen s;
 
 	screen_open(&s);
-	write_str(&s, "a\x1b[12;34Hb\x1b[?25lc\x1b(Bd\x1b" "7e\x1b[31;<1m");
+	write_str(&s, "a\x1b[6nb\x1b[?1049hc\x1b(Bd\x1b#8e\x1b[31;<1m\x1b[1 q\x1b[>c");
 	assert_row(&s, 0, "abcde");	/* <1m: private marker, not acted on */
 	write_str(&s, "\x1b[99;1000000000;31mf");	/* huge parameter saturates */
 	assert_cell(&s, 0, 5, 'f', s.con.palette[1], 0, false);
 	write_str(&s, "\x1b[0m\ng\x1b[31\nh");	/* a control ends the sequence and acts */
 	assert_row(&s, 1, "g");
 	assert_row(&s, 2, "h");
-	write_str(&s, "\x1b\x1b[32mi\x1b[2;3;4;5;6;7;8;9;31mj\x1b[0m");
+	write_str(&s, "\x1b\x1b[32mi\x1b[2;3;5;6;8;9;10;11;31mj\x1b[0m");
 	assert_cell(&s, 2, 1, 'i', s.con.palette[2], 0, false);
 	assert_cell(&s, 2, 2, 'j', s.con.palette[2], 0, false);	/* 31 was the 9th */
 	/* sequences split across writes */
@@ -451,10 +465,381 @@ static void test_non_ascii_fallback(void **state)
 	screen_close(&s);
 }
 
+/* Fills the 10 x 4 test screen with distinct letters (no scrolling); the
+ * cursor ends on the last cell, a wrap pending. */
+static void fill(struct screen *s)
+{
+	write_str(s, "\x1b[Habcdefghij" "klmnopqrst" "ABCDEFGHIJ" "KLMNOPQRST");
+}
+
+static void test_cursor_movement(void **state)
+{
+	struct screen s;
+	static const struct {
+		const char *input;
+		uint32_t row, col;
+	} moves[] = {
+		{ "\x1b[3;5H", 2, 4 },	{ "\x1b[A", 1, 4 },	  { "\x1b[0A", 0, 4 },
+		{ "\x1b[5A", 0, 4 },	{ "\x1b[2B", 2, 4 },	  { "\x1b[9999B", 3, 4 },
+		{ "\x1b[3C", 3, 7 },	{ "\x1b[C", 3, 8 },	  { "\x1b[99C", 3, 9 },
+		{ "\x1b[4D", 3, 5 },	{ "\x1b[D", 3, 4 },	  { "\x1b[0D", 3, 3 },
+		{ "\x1b[99D", 3, 0 },	{ "\x1b[7G", 3, 6 },	  { "\x1b[G", 3, 0 },
+		{ "\x1b[50G", 3, 9 },	{ "\x1b[0G", 3, 0 },	  { "\x1b[2d", 1, 0 },
+		{ "\x1b[H", 0, 0 },	{ "\x1b[4;10f", 3, 9 },	  { "\x1b[;3H", 0, 2 },
+		{ "\x1b[2H", 1, 0 },	{ "\x1b[0;0H", 0, 0 },	  { "\x1b[1000000;70000H", 3, 9 },
+		{ "\x1b[2;3H", 1, 2 },	{ "\x1b[;;;;;;;;;;;;;5H", 0, 0 },
+	};
+
+	screen_open(&s);
+	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		write_str(&s, moves[i].input);
+		if (s.con.row != moves[i].row || s.con.col != moves[i].col)
+			fail_msg("move %zu: cursor (%u, %u), want (%u, %u)", i, s.con.row,
+				 s.con.col, moves[i].row, moves[i].col);
+		assert_screen_matches_cells(&s);	/* the cursor is drawn there, and only there */
+	}
+	write_str(&s, "\x1b[4;9Hxy");
+	assert_row(&s, 3, "        xy");
+	assert_cursor(&s, 3, 9);
+	screen_close(&s);
+}
+
+/* Writing the last column leaves a wrap pending; moving or editing cancels
+ * it, so the next character lands on the row the cursor is on. */
+static void test_moves_cancel_pending_wrap(void **state)
+{
+	struct screen s;
+
+	screen_open(&s);
+	write_str(&s, "0123456789");
+	assert_true(s.con.wrap_pending);
+	write_str(&s, "\x1b[DA");	/* back from the last column, not from past it */
+	assert_row(&s, 0, "01234567A9");
+	write_str(&s, "B\x1b[CC");
+	assert_row(&s, 0, "01234567AC");
+	write_str(&s, "\x1b[KD");
+	assert_row(&s, 0, "01234567AD");
+	write_str(&s, "\x1b[1;10HE");
+	assert_row(&s, 0, "01234567AE");
+	write_str(&s, "\x1b[PF\x1b[@G\x1b[XH\x1b[JI");
+	assert_row(&s, 0, "01234567AI");
+	assert_row(&s, 1, "");
+	assert_cursor(&s, 0, 9);
+	write_str(&s, "J");
+	assert_row(&s, 1, "J");
+	assert_cursor(&s, 1, 1);
+	screen_close(&s);
+}
+
+static void test_erase_display(void **state)
+{
+	struct screen s;
+
+	screen_open(&s);
+	fill(&s);
+	write_str(&s, "\x1b[2;4H\x1b[J");
+	assert_row(&s, 0, "abcdefghij");
+	assert_row(&s, 1, "klm");
+	assert_row(&s, 2, "");
+	assert_row(&s, 3, "");
+	assert_cursor(&s, 1, 3);
+	fill(&s);
+	write_str(&s, "\x1b[3;5H\x1b[1J");	/* up to and including the cursor */
+	assert_row(&s, 0, "");
+	assert_row(&s, 1, "");
+	assert_row(&s, 2, "     FGHIJ");
+	assert_row(&s, 3, "KLMNOPQRST");
+	assert_cursor(&s, 2, 4);
+	fill(&s);
+	write_str(&s, "\x1b[3J\x1b[4J\x1b[9999J\x1b[?2J");	/* not modes we act on */
+	assert_row(&s, 3, "KLMNOPQRST");
+	assert_row(&s, 0, "abcdefghij");
+	write_str(&s, "\x1b[2;2H\x1b[2J");
+	for (uint32_t row = 0; row < TEST_ROWS; row++)
+		assert_row(&s, row, "");
+	assert_cursor(&s, 1, 1);
+	/* on a scrolled screen (the ring's top row is not screen row 0) */
+	write_str(&s, "\x1b[Hx\ny\nz\nw\nv");
+	assert_int_not_equal(s.con.top, 0);
+	write_str(&s, "\x1b[2;1H\x1b[0J");
+	assert_row(&s, 0, "y");
+	assert_row(&s, 1, "");
+	assert_row(&s, 3, "");
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+static void test_erase_line_and_chars(void **state)
+{
+	struct screen s;
+
+	screen_open(&s);
+	fill(&s);
+	write_str(&s, "\x1b[1;4H\x1b[K\x1b[2;4H\x1b[1K\x1b[3;4H\x1b[2K\x1b[4;4H\x1b[3K");
+	assert_row(&s, 0, "abc");
+	assert_row(&s, 1, "    opqrst");
+	assert_row(&s, 2, "");
+	assert_row(&s, 3, "KLMNOPQRST");
+	assert_cursor(&s, 3, 3);
+	fill(&s);
+	write_str(&s, "\x1b[1;3H\x1b[3X\x1b[2;8H\x1b[99X\x1b[3;1H\x1b[X\x1b[4;10H\x1b[0X");
+	assert_row(&s, 0, "ab   fghij");
+	assert_row(&s, 1, "klmnopq");
+	assert_row(&s, 2, " BCDEFGHIJ");
+	assert_row(&s, 3, "KLMNOPQRS");
+	assert_cursor(&s, 3, 9);
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+static void test_insert_delete_chars(void **state)
+{
+	struct screen s;
+
+	screen_open(&s);
+	fill(&s);
+	write_str(&s, "\x1b[1;3H\x1b[2P");
+	assert_row(&s, 0, "abefghij");
+	assert_cursor(&s, 0, 2);
+	write_str(&s, "\x1b[2;3H\x1b[3@");
+	assert_row(&s, 1, "kl   mnopq");
+	write_str(&s, "\x1b[3;9H\x1b[99P\x1b[4;9H\x1b[99@");
+	assert_row(&s, 2, "ABCDEFGH");
+	assert_row(&s, 3, "KLMNOPQR");
+	write_str(&s, "\x1b[1;1H\x1b[0@");
+	assert_row(&s, 0, " abefghij");
+	write_str(&s, "\x1b[P");
+	assert_row(&s, 0, "abefghij");
+	write_str(&s, "\x1b[2;10H\x1b[P\x1b[3;10H\x1b[@");	/* the last column */
+	assert_row(&s, 1, "kl   mnop");
+	assert_cursor(&s, 2, 9);
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+static void test_insert_delete_lines(void **state)
+{
+	struct screen s;
+
+	screen_open(&s);
+	fill(&s);
+	write_str(&s, "\x1b[2;5H\x1b[L");
+	assert_row(&s, 0, "abcdefghij");
+	assert_row(&s, 1, "");
+	assert_row(&s, 2, "klmnopqrst");
+	assert_row(&s, 3, "ABCDEFGHIJ");
+	assert_cursor(&s, 1, 4);	/* the cursor stays, as on Linux */
+	write_str(&s, "\x1b[2M");
+	assert_row(&s, 0, "abcdefghij");
+	assert_row(&s, 1, "ABCDEFGHIJ");
+	assert_row(&s, 2, "");
+	assert_row(&s, 3, "");
+	write_str(&s, "\x1b[H\x1b[99L");
+	for (uint32_t row = 0; row < TEST_ROWS; row++)
+		assert_row(&s, row, "");
+	/* on a scrolled screen */
+	write_str(&s, "a\nb\nc\nd\ne");
+	assert_int_not_equal(s.con.top, 0);
+	write_str(&s, "\x1b[1;1H\x1b[M");
+	assert_row(&s, 0, "c");
+	assert_row(&s, 2, "e");
+	assert_row(&s, 3, "");
+	write_str(&s, "\x1b[2;1H\x1b[2L");
+	assert_row(&s, 0, "c");
+	assert_row(&s, 1, "");
+	assert_row(&s, 2, "");
+	assert_row(&s, 3, "d");
+	write_str(&s, "\x1b[0M\x1b[4;1H\x1b[9999M");
+	assert_row(&s, 0, "c");
+	assert_row(&s, 1, "");
+	assert_row(&s, 2, "d");
+	assert_row(&s, 3, "");
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+static void test_sgr_reverse_underline(void **state)
+{
+	struct screen s;
+	const uint32_t *pal;
+
+	screen_open(&s);
+	pal = s.con.palette;
+	write_str(&s, "\x1b[7mR\x1b[27mN\x1b[31;44;7mr\x1b[1mb\x1b[0;4mU\x1b[24mu\x1b[4;7mv\x1b[m.");
+	assert_cell(&s, 0, 0, 'R', pal[0], pal[7], false);
+	assert_cell(&s, 0, 1, 'N', pal[7], pal[0], false);
+	assert_cell(&s, 0, 2, 'r', pal[4], pal[1], false);
+	assert_cell(&s, 0, 3, 'b', pal[4], pal[9], false);	/* bright applies to the fg colour */
+	assert_cell_rows(&s, 0, 4, 'U', pal[7], pal[0], 1);
+	assert_cell(&s, 0, 5, 'u', pal[7], pal[0], false);
+	assert_cell_rows(&s, 0, 6, 'v', pal[0], pal[7], 1);
+	assert_cell(&s, 0, 7, '.', pal[7], pal[0], false);
+	/* erasing in reverse video blanks in the default colours */
+	write_str(&s, "\x1b[7m\x1b[2K\x1b[m");
+	assert_row(&s, 0, "");
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+static void test_cursor_hide_show(void **state)
+{
+	struct screen s;
+
+	screen_open(&s);
+	write_str(&s, "ab\x1b[?25l");
+	assert_cell(&s, 0, 2, ' ', s.con.palette[7], 0, false);
+	write_str(&s, "\x1b[?25h");
+	assert_cell(&s, 0, 2, ' ', s.con.palette[7], 0, true);
+	write_str(&s, "\x1b[?1;25lc");	/* several modes at once; hidden as it moves */
+	assert_true(s.con.cursor_hidden);
+	assert_cell(&s, 0, 3, ' ', s.con.palette[7], 0, false);
+	write_str(&s, "\x1b[25h\x1b[1?25h\x1b[?25x\x1b[?1049h");	/* none of these show it */
+	assert_true(s.con.cursor_hidden);
+	write_str(&s, "\x1b[?25h");
+	assert_row(&s, 0, "abc");
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+static void test_save_restore_cursor(void **state)
+{
+	struct screen s;
+	const uint32_t *pal;
+
+	screen_open(&s);
+	pal = s.con.palette;
+	write_str(&s, "\x1b" "8");	/* nothing saved: the top left, default colours */
+	assert_cursor(&s, 0, 0);
+	write_str(&s, "\x1b[2;3H\x1b[31;7m\x1b" "7\x1b[0m\x1b[4;9Hz\x1b" "8q");
+	assert_cell(&s, 1, 2, 'q', pal[0], pal[1], false);
+	assert_cursor(&s, 1, 3);
+	write_str(&s, "\x1b[m\x1b[1;1H\x1b[s\x1b[3;3H\x1b[u");
+	assert_cursor(&s, 0, 0);
+	/* saved with a wrap pending: restored on the last column, no wrap pending */
+	write_str(&s, "0123456789\x1b" "7\x1b[HX\x1b" "8Y");
+	assert_row(&s, 0, "X12345678Y");
+	assert_cursor(&s, 0, 9);
+	assert_true(s.con.wrap_pending);
+	write_str(&s, "\x1b#8\x1b(8");	/* DECALN and a character set: not restores */
+	assert_cursor(&s, 0, 9);
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+static void test_reset(void **state)
+{
+	struct screen s;
+
+	screen_open(&s);
+	write_str(&s, "\x1b[31;7;4m\x1b[?25lhello\x1b[3;3H\x1b" "7\x1b" "c");
+	for (uint32_t row = 0; row < TEST_ROWS; row++)
+		assert_row(&s, row, "");
+	assert_cursor(&s, 0, 0);
+	assert_false(s.con.cursor_hidden);
+	write_str(&s, "\x1b[2;2H\x1b" "8ok");
+	assert_row(&s, 0, "ok");	/* default colours, and the saved cursor is reset */
+	screen_close(&s);
+}
+
+/*
+ * Regression: busybox's line editing (recorded from busybox 1.35 ash with
+ * "/ # " as the prompt) left stale text on the screen when it redrew a line.
+ */
+static void test_busybox_line_editing(void **state)
+{
+	struct screen s;
+	static const char session[] =
+		/* echo one; Up, Ctrl+A, 5 x Right, X, End, Y, 2 x Left, Backspace, Delete, Enter */
+		"/ # \x1b[6necho one\r\none\r\n/ # \x1b[6n"
+		"\r/ # echo one\x1b[J\x1b[8Decho Xone\b\b\boneY\b\b\beY\x1b[J\b\bY\x1b[J\bY\r\n"
+		"XoY\r\n/ # \x1b[6n"
+		/* a line longer than the screen: Ctrl+A, Right, Z, End, Ctrl+U */
+		"echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\r\naaaaaaaaa"
+		"\r\x1b[1A\x1b[4Ce"
+		"Zcho aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\r\naaaaaaaaaa\r\x1b[1A\x1b[6C";
+	static const char ctrl_e_ctrl_u[] =
+		"cho aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\r\naaaaaaaaaa\x1b[1A\r/ # \x1b[J";
+
+	assert_int_equal(screen_open_format(&s, 40 * 8, 8 * 16, BOOT_PIXEL_RGBX, 0, 0, 0), 0);
+	write_str(&s, session);
+	assert_row(&s, 0, "/ # echo one");
+	assert_row(&s, 1, "one");
+	assert_row(&s, 2, "/ # echo XoY");
+	assert_row(&s, 3, "XoY");
+	assert_row(&s, 4, "/ # eZcho aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_row(&s, 5, "aaaaaaaaaa");
+	assert_cursor(&s, 4, 6);
+	write_str(&s, ctrl_e_ctrl_u);
+	assert_row(&s, 4, "/ # ");
+	assert_row(&s, 5, "");
+	assert_cursor(&s, 4, 4);
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+/* Regression: busybox vi's screen (recorded from busybox 1.35 vi: it
+ * positions with ESC[r;cH, erases with ESC[K and ESC[J, and shows messages
+ * in reverse video) was unreadable. */
+static void test_busybox_vi_screen(void **state)
+{
+	struct screen s;
+	const uint32_t *pal;
+
+	screen_open(&s);
+	pal = s.con.palette;
+	write_str(&s, "old text\r\nmore\r\n$ vi f");
+	write_str(&s, "\x1b[?1049h\x1b[H\x1b[J\x1b[1;1H1\x1b[2;1H2\x1b[3;1H3\x1b[1;1H"
+		      "\x1b[4;1H\x1b[K- f 1/3\x1b[1;1H");
+	assert_row(&s, 0, "1");
+	assert_row(&s, 1, "2");
+	assert_row(&s, 2, "3");
+	assert_row(&s, 3, "- f 1/3");
+	assert_cursor(&s, 0, 0);
+	write_str(&s, "\x1b[4;1H\x1b[K\x1b[7m'q' bad\x1b[m\x1b[2;1H");
+	assert_cell(&s, 3, 0, '\'', pal[0], pal[7], false);
+	assert_cell(&s, 3, 6, 'd', pal[0], pal[7], false);
+	assert_cell(&s, 3, 7, ' ', pal[7], pal[0], false);
+	write_str(&s, "\x1b[4;1H\x1b[K- f 2/3\x1b[2;1H\x1b[4;1H\x1b[K\x1b[?1049l");
+	assert_row(&s, 3, "");
+	assert_cursor(&s, 3, 0);
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
+/* Overlong parameters, too many of them and stray bytes are harmless. */
+static void test_overlong_parameters(void **state)
+{
+	struct screen s;
+	static char buf[20000];
+	size_t n = 0;
+
+	screen_open(&s);
+	buf[n++] = '\x1b';
+	buf[n++] = '[';
+	for (int i = 0; i < 5000; i++)
+		buf[n++] = '9';
+	for (int i = 0; i < 5000; i++)
+		buf[n++] = ';';
+	for (int i = 0; i < 5000; i++)
+		buf[n++] = (char)('0' + i % 10);
+	buf[n++] = 'B';
+	fbcon_write(&s.con, buf, n);
+	assert_cursor(&s, TEST_ROWS - 1, 0);
+	for (const char *finals = "ABCDGHJKLMPX@dfmsu"; *finals; finals++) {
+		buf[n - 1] = *finals;
+		fbcon_write(&s.con, buf, n);
+		assert_true(s.con.row < TEST_ROWS && s.con.col < TEST_COLS);
+	}
+	assert_true(s.con.pen.fg < 16 && s.con.pen.bg < 16);
+	assert_screen_matches_cells(&s);
+	screen_close(&s);
+}
+
 /* Random input, heavy in escape sequence bytes, in random-sized writes. */
 static void fuzz_screen(struct screen *s, size_t total)
 {
-	static const char alphabet[] = "\x1b\x1b\x1b[[[;;;0123456789mmm?:Hx\n\r\t\b\xc3\xa9\x80";
+	static const char alphabet[] = "\x1b\x1b\x1b[[[;;;0123456789mmm?:Hx\n\r\t\b\xc3\xa9\x80"
+				       "ABCDGJKLMPX@dfsu78chl#(";
 	char buf[97];
 
 	for (size_t done = 0; done < total;) {
@@ -466,11 +851,17 @@ static void fuzz_screen(struct screen *s, size_t total)
 		done += n;
 		if (s->con.row >= s->con.rows || s->con.col >= s->con.cols)
 			fail_msg("cursor (%u, %u) out of range", s->con.row, s->con.col);
-		assert_true(s->con.fg < 16 && s->con.bg < 16);
+		assert_true(s->con.pen.fg < 16 && s->con.pen.bg < 16);
+		assert_true(s->con.saved_row < s->con.rows && s->con.saved_col < s->con.cols);
 		assert_true(s->con.esc_param <= FBCON_ESC_PARAMS);
 		assert_true(s->con.top < s->con.rows);
 	}
 	assert_screen_matches_cells(s);
+	/* the margins right of and below the cells keep the background */
+	for (uint32_t y = 0; y < s->height; y++)
+		for (uint32_t x = 0; x < s->width; x++)
+			if ((x >= s->con.cols * 8 || y >= s->con.rows * 16) && pixel_at(s, x, y) != 0)
+				fail_msg("margin pixel (%u, %u) written", x, y);
 }
 
 static void test_fuzz(void **state)
@@ -521,6 +912,19 @@ int main(void)
 		cmocka_unit_test(test_sgr_colours),
 		cmocka_unit_test(test_escapes_swallowed),
 		cmocka_unit_test(test_non_ascii_fallback),
+		cmocka_unit_test(test_cursor_movement),
+		cmocka_unit_test(test_moves_cancel_pending_wrap),
+		cmocka_unit_test(test_erase_display),
+		cmocka_unit_test(test_erase_line_and_chars),
+		cmocka_unit_test(test_insert_delete_chars),
+		cmocka_unit_test(test_insert_delete_lines),
+		cmocka_unit_test(test_sgr_reverse_underline),
+		cmocka_unit_test(test_cursor_hide_show),
+		cmocka_unit_test(test_save_restore_cursor),
+		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_busybox_line_editing),
+		cmocka_unit_test(test_busybox_vi_screen),
+		cmocka_unit_test(test_overlong_parameters),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_console_glue),
 	};
