@@ -125,32 +125,67 @@ static uint64_t dir_blocks(const struct ext2_fs *fs, const struct ext2_inode *di
 	return dir_in->i_size / fs->block_size;
 }
 
-int ext2_dir_find(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in, const char *name,
-		  size_t len, struct ext2_dir_slot *slot)
+/*
+ * Shows each entry of directory dir, in order from the start of logical block
+ * `first`, to visit, which sees block b (logical block lblk) and the entry's
+ * offset off in it, and arg. Each block passes check_block before its entries
+ * are shown. visit may change the entry (then it marks b dirty); it returns 0
+ * to go on or a positive value to stop. Returns that value, 0 once every entry
+ * was shown, or -EUCLEAN (logged) or -EIO from getting a block.
+ */
+static int dir_walk(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in, uint64_t first,
+		    int (*visit)(struct ext2_fs *fs, struct buf *b, uint64_t lblk, uint32_t off,
+				 void *arg),
+		    void *arg)
 {
 	uint64_t n = dir_blocks(fs, dir_in);
 
-	for (uint64_t lblk = 0; lblk < n; lblk++) {
+	for (uint64_t lblk = first; lblk < n; lblk++) {
 		struct buf *b;
-		int err = dir_block(fs, dir, dir_in, lblk, &b);
+		int ret = dir_block(fs, dir, dir_in, lblk, &b);
 
-		if (err)
-			return err;
+		if (ret)
+			return ret;
 		for (uint32_t off = 0; off < fs->block_size; off += rec_len(fs, entry_at(b, off))) {
-			const struct ext2_dirent *d = entry_at(b, off);
-
-			if (d->inode && name_len(fs, d) == len && memcmp(d->name, name, len) == 0) {
-				*slot = (struct ext2_dir_slot){
-					.lblk = lblk, .offset = off, .ino = d->inode,
-					.type = entry_type(fs, d),
-				};
-				bcache_put(b);
-				return 0;
-			}
+			ret = visit(fs, b, lblk, off, arg);
+			if (ret)
+				break;
 		}
 		bcache_put(b);
+		if (ret)
+			return ret;
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct find_arg {
+	const char *name;
+	size_t len;
+	struct ext2_dir_slot *slot;
+};
+
+static int find_visit(struct ext2_fs *fs, struct buf *b, uint64_t lblk, uint32_t off, void *arg)
+{
+	const struct find_arg *f = arg;
+	const struct ext2_dirent *d = entry_at(b, off);
+
+	if (!d->inode || name_len(fs, d) != f->len || memcmp(d->name, f->name, f->len) != 0)
+		return 0;
+	*f->slot = (struct ext2_dir_slot){
+		.lblk = lblk, .offset = off, .ino = d->inode, .type = entry_type(fs, d),
+	};
+	return 1;
+}
+
+int ext2_dir_find(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in, const char *name,
+		  size_t len, struct ext2_dir_slot *slot)
+{
+	struct find_arg f = { .name = name, .len = len, .slot = slot };
+	int ret = dir_walk(fs, dir, dir_in, 0, find_visit, &f);
+
+	if (ret == 0)
+		return -ENOENT;
+	return ret < 0 ? ret : 0;
 }
 
 static void fill_entry(struct ext2_fs *fs, struct ext2_dirent *d, const char *name, size_t len,
@@ -162,41 +197,42 @@ static void fill_entry(struct ext2_fs *fs, struct ext2_dirent *d, const char *na
 	memcpy(d->name, name, len);
 }
 
+struct place_arg {
+	const char *name;
+	size_t len;
+	uint32_t ino;
+	uint8_t ft;
+};
+
+/* Puts the new entry into this entry's unused tail, or into it if free, when it has room. */
+static int place_visit(struct ext2_fs *fs, struct buf *b, uint64_t lblk, uint32_t off, void *arg)
+{
+	const struct place_arg *p = arg;
+	struct ext2_dirent *d = entry_at(b, off);
+	uint32_t rec = rec_len(fs, d);
+	uint32_t used = d->inode ? EXT2_DIRENT_SIZE(name_len(fs, d)) : 0;
+
+	if (rec - used < EXT2_DIRENT_SIZE(p->len))
+		return 0;
+	if (used) {
+		struct ext2_dirent *fresh = entry_at(b, off + used);
+
+		set_rec_len(fs, d, used);
+		set_rec_len(fs, fresh, rec - used);
+		d = fresh;
+	}
+	fill_entry(fs, d, p->name, p->len, p->ino, p->ft);
+	bcache_mark_dirty(b);
+	return 1;
+}
+
 /* Puts the entry into a block of the directory with room. Returns 1 if placed, 0 if no room. */
 static int place_entry(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in,
 		       const char *name, size_t len, uint32_t ino, uint8_t ft)
 {
-	uint32_t need = EXT2_DIRENT_SIZE(len);
-	uint64_t n = dir_blocks(fs, dir_in);
+	struct place_arg p = { .name = name, .len = len, .ino = ino, .ft = ft };
 
-	for (uint64_t lblk = 0; lblk < n; lblk++) {
-		struct buf *b;
-		int err = dir_block(fs, dir, dir_in, lblk, &b);
-
-		if (err)
-			return err;
-		for (uint32_t off = 0; off < fs->block_size; off += rec_len(fs, entry_at(b, off))) {
-			struct ext2_dirent *d = entry_at(b, off);
-			uint32_t rec = rec_len(fs, d);
-			uint32_t used = d->inode ? EXT2_DIRENT_SIZE(name_len(fs, d)) : 0;
-
-			if (rec - used < need)
-				continue;
-			if (used) {
-				struct ext2_dirent *fresh = entry_at(b, off + used);
-
-				set_rec_len(fs, d, used);
-				set_rec_len(fs, fresh, rec - used);
-				d = fresh;
-			}
-			fill_entry(fs, d, name, len, ino, ft);
-			bcache_mark_dirty(b);
-			bcache_put(b);
-			return 1;
-		}
-		bcache_put(b);
-	}
-	return 0;
+	return dir_walk(fs, dir, dir_in, 0, place_visit, &p);
 }
 
 int ext2_dir_add(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in, const char *name,
@@ -290,27 +326,18 @@ static bool is_dot_or_dotdot(const struct ext2_fs *fs, const struct ext2_dirent 
 	return (nl == 1 && d->name[0] == '.') || (nl == 2 && d->name[0] == '.' && d->name[1] == '.');
 }
 
+static int in_use_visit(struct ext2_fs *fs, struct buf *b, uint64_t lblk, uint32_t off, void *arg)
+{
+	const struct ext2_dirent *d = entry_at(b, off);
+
+	return d->inode && !is_dot_or_dotdot(fs, d);
+}
+
 int ext2_dir_is_empty(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in)
 {
-	uint64_t n = dir_blocks(fs, dir_in);
+	int ret = dir_walk(fs, dir, dir_in, 0, in_use_visit, NULL);
 
-	for (uint64_t lblk = 0; lblk < n; lblk++) {
-		struct buf *b;
-		int err = dir_block(fs, dir, dir_in, lblk, &b);
-
-		if (err)
-			return err;
-		for (uint32_t off = 0; off < fs->block_size; off += rec_len(fs, entry_at(b, off))) {
-			const struct ext2_dirent *d = entry_at(b, off);
-
-			if (d->inode && !is_dot_or_dotdot(fs, d)) {
-				bcache_put(b);
-				return 0;
-			}
-		}
-		bcache_put(b);
-	}
-	return 1;
+	return ret < 0 ? ret : !ret;
 }
 
 int ext2_dir_init(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in, uint32_t parent)
@@ -335,35 +362,35 @@ int ext2_dir_init(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in, u
 	return ext2_inode_store(fs, dir, dir_in);
 }
 
+struct next_arg {
+	uint64_t *cookie;
+	struct ext2_dir_entry *out;
+};
+
+static int next_visit(struct ext2_fs *fs, struct buf *b, uint64_t lblk, uint32_t off, void *arg)
+{
+	const struct next_arg *a = arg;
+	const struct ext2_dirent *d = entry_at(b, off);
+	uint64_t pos = lblk * fs->block_size + off;
+
+	if (pos < *a->cookie || d->inode == 0)
+		return 0;
+	a->out->ino = d->inode;
+	a->out->type = entry_type(fs, d);
+	a->out->name_len = (uint8_t)name_len(fs, d);
+	memcpy(a->out->name, d->name, a->out->name_len);
+	a->out->name[a->out->name_len] = '\0';
+	*a->cookie = pos + rec_len(fs, d);
+	return 1;
+}
+
 int ext2_dir_next(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *dir_in, uint64_t *cookie,
 		  struct ext2_dir_entry *out)
 {
-	uint64_t n = dir_blocks(fs, dir_in);
-	uint64_t lblk = *cookie / fs->block_size;
-	uint32_t from = (uint32_t)(*cookie % fs->block_size);
+	struct next_arg a = { .cookie = cookie, .out = out };
+	int ret = dir_walk(fs, dir, dir_in, *cookie / fs->block_size, next_visit, &a);
 
-	for (; lblk < n; lblk++, from = 0) {
-		struct buf *b;
-		int err = dir_block(fs, dir, dir_in, lblk, &b);
-
-		if (err)
-			return err;
-		for (uint32_t off = 0; off < fs->block_size; off += rec_len(fs, entry_at(b, off))) {
-			const struct ext2_dirent *d = entry_at(b, off);
-
-			if (off < from || d->inode == 0)
-				continue;
-			out->ino = d->inode;
-			out->type = entry_type(fs, d);
-			out->name_len = (uint8_t)name_len(fs, d);
-			memcpy(out->name, d->name, out->name_len);
-			out->name[out->name_len] = '\0';
-			*cookie = lblk * fs->block_size + off + rec_len(fs, d);
-			bcache_put(b);
-			return 1;
-		}
-		bcache_put(b);
-	}
-	*cookie = n * fs->block_size;
-	return 0;
+	if (ret == 0)
+		*cookie = dir_blocks(fs, dir_in) * fs->block_size;
+	return ret;
 }

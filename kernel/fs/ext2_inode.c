@@ -101,7 +101,9 @@ corrupt:
 	return -EUCLEAN;
 }
 
-int ext2_inode_store(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
+/* Writes in into inode ino's on-disk slot, first zeroing the whole slot if clear_slot. */
+static int inode_write(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in,
+		       bool clear_slot)
 {
 	uint32_t blk, off;
 	struct buf *b;
@@ -111,27 +113,22 @@ int ext2_inode_store(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *
 	err = bcache_get(fs->cache, blk, &b);
 	if (err)
 		return err;
+	if (clear_slot)
+		memset(b->data + off, 0, fs->inode_size);
 	memcpy(b->data + off, in, inode_copy_size(fs));
 	bcache_mark_dirty(b);
 	bcache_put(b);
 	return 0;
 }
 
+int ext2_inode_store(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
+{
+	return inode_write(fs, ino, in, false);
+}
+
 int ext2_inode_store_new(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
 {
-	uint32_t blk, off;
-	struct buf *b;
-	int err;
-
-	inode_location(fs, ino, &blk, &off);
-	err = bcache_get(fs->cache, blk, &b);
-	if (err)
-		return err;
-	memset(b->data + off, 0, fs->inode_size);
-	memcpy(b->data + off, in, inode_copy_size(fs));
-	bcache_mark_dirty(b);
-	bcache_put(b);
-	return 0;
+	return inode_write(fs, ino, in, true);
 }
 
 uint64_t ext2_inode_size(const struct ext2_inode *in)

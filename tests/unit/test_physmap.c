@@ -97,14 +97,20 @@ static size_t count_occurrences(const char *text, const char *needle)
 
 static struct boot_info bi;
 
-/* Runs physmap_init over in[0..n) with a 36-bit CPU; returns its log. */
-static const char *init_map(const struct boot_region *in, size_t n)
+/* Runs physmap_init over in[0..n) with a CPU of `bits` physical address bits; returns its log. */
+static const char *init_map_bits(const struct boot_region *in, size_t n, unsigned bits)
 {
 	bi.regions_pa = (uint64_t)(uintptr_t)in;
 	bi.region_count = (uint32_t)n;
 	capture_begin();
-	physmap_init(&bi, 36);
+	physmap_init(&bi, bits);
 	return capture_end();
+}
+
+/* Runs physmap_init over in[0..n) with a 36-bit CPU; returns its log. */
+static const char *init_map(const struct boot_region *in, size_t n)
+{
+	return init_map_bits(in, n, 36);
 }
 
 static void assert_regions(const struct boot_region *want, size_t n)
@@ -121,6 +127,33 @@ static void assert_regions(const struct boot_region *want, size_t n)
 				 mem_class_name(got[i].class), (unsigned long)want[i].base_pa,
 				 (unsigned long)want[i].pages, mem_class_name(want[i].class));
 	}
+}
+
+/*
+ * The fixture of the sanitiser cases: runs physmap_init over in[0..n_in) with
+ * a 36-bit CPU, checks that the map it makes is want[0..n_want) and that its
+ * log holds each of the NULL-terminated lines (none if lines is NULL).
+ * Returns the log for the case's own further checks.
+ */
+static const char *check_map(const struct boot_region *in, size_t n_in,
+			     const struct boot_region *want, size_t n_want, const char *const *lines)
+{
+	const char *log = init_map(in, n_in);
+
+	assert_regions(want, n_want);
+	for (; lines && *lines; lines++)
+		if (!strstr(log, *lines))
+			fail_msg("the log lacks \"%s\"", *lines);
+	return log;
+}
+
+/* Sets up the map in[0..n) (its log dropped), then reclaims boot memory; returns that log. */
+static const char *reclaim_log(const struct boot_region *in, size_t n)
+{
+	init_map(in, n);
+	capture_begin();
+	physmap_reclaim_boot_memory();
+	return capture_end();
 }
 
 static int reset(void **state)
@@ -147,8 +180,7 @@ static void test_sorted_map_passes_through(void **state)
 	const char *log;
 
 	(void)state;
-	log = init_map(good, ARRAY_LEN(good));
-	assert_regions(good, ARRAY_LEN(good));
+	log = check_map(good, ARRAY_LEN(good), good, ARRAY_LEN(good), NULL);
 	assert_null(strstr(log, "physmap:")); /* nothing to repair, nothing said */
 }
 
@@ -160,8 +192,7 @@ static void test_unsorted_map_is_sorted(void **state)
 	const char *log;
 
 	(void)state;
-	log = init_map(shuffled, ARRAY_LEN(shuffled));
-	assert_regions(good, ARRAY_LEN(good));
+	log = check_map(shuffled, ARRAY_LEN(shuffled), good, ARRAY_LEN(good), NULL);
 	assert_int_equal(count_occurrences(log, "physmap: the loader's memory map is not sorted: sorting it"), 1);
 	assert_int_equal(count_occurrences(log, "physmap:"), 1);
 }
@@ -182,16 +213,16 @@ static void test_overlaps_are_clipped(void **state)
 		R(0x200000, 0x10, MEM_KERNEL),
 		R(0x210000, 0x1, MEM_LOADER),
 	};
-	const char *log;
+	static const char *const lines[] = {
+		"physmap: region [0x108000, 0x118000) reserved overlaps [0x100000, 0x110000) free: clipped to start at 0x110000",
+		"physmap: region [0x110000, 0x114000) acpi-nvs lies inside [0x110000, 0x118000) reserved: dropped",
+		"physmap: region [0x204000, 0x206000) loader lies inside [0x200000, 0x210000) kernel: dropped",
+		"physmap: region [0x20f000, 0x211000) loader overlaps [0x200000, 0x210000) kernel: clipped to start at 0x210000",
+		NULL,
+	};
 
 	(void)state;
-	log = init_map(in, ARRAY_LEN(in));
-	assert_regions(want, ARRAY_LEN(want));
-	assert_non_null(strstr(log, "physmap: region [0x108000, 0x118000) reserved overlaps [0x100000, 0x110000) free: clipped to start at 0x110000"));
-	assert_non_null(strstr(log, "physmap: region [0x110000, 0x114000) acpi-nvs lies inside [0x110000, 0x118000) reserved: dropped"));
-	assert_non_null(strstr(log, "physmap: region [0x204000, 0x206000) loader lies inside [0x200000, 0x210000) kernel: dropped"));
-	assert_non_null(strstr(log, "physmap: region [0x20f000, 0x211000) loader overlaps [0x200000, 0x210000) kernel: clipped to start at 0x210000"));
-	assert_null(strstr(log, "not sorted"));
+	assert_null(strstr(check_map(in, ARRAY_LEN(in), want, ARRAY_LEN(want), lines), "not sorted"));
 }
 
 /* An out-of-order entry that also overlaps: sorted first, then clipped. */
@@ -205,13 +236,10 @@ static void test_unsorted_and_overlapping(void **state)
 		R(0x100000, 0x201, MEM_RESERVED),
 		R(0x301000, 0xf, MEM_FREE),
 	};
-	const char *log;
+	static const char *const lines[] = { "not sorted", "clipped to start at 0x301000", NULL };
 
 	(void)state;
-	log = init_map(in, ARRAY_LEN(in));
-	assert_regions(want, ARRAY_LEN(want));
-	assert_non_null(strstr(log, "not sorted"));
-	assert_non_null(strstr(log, "clipped to start at 0x301000"));
+	check_map(in, ARRAY_LEN(in), want, ARRAY_LEN(want), lines);
 }
 
 static void test_bad_regions_are_dropped(void **state)
@@ -229,17 +257,19 @@ static void test_bad_regions_are_dropped(void **state)
 		R(0x100000, 0x10, MEM_FREE),
 		R(0x500000, 0x10, MEM_FRAMEBUFFER),
 	};
+	static const char *const lines[] = {
+		"physmap: region 0 [0x100000, +0 pages) class 0 is empty, misaligned or of no known class: dropped",
+		"physmap: region 2 [0x200000, +16 pages) class 17 is",
+		"physmap: region 3 [0x300000, +16 pages) class 4294967295 is",
+		"physmap: region 4 [0x400800, +16 pages) class 0 is",
+		"physmap: region 6 [0x600000, +0 pages) class 11 is",
+		NULL,
+	};
 	const char *log;
 
 	(void)state;
-	log = init_map(in, ARRAY_LEN(in));
-	assert_regions(want, ARRAY_LEN(want));
+	log = check_map(in, ARRAY_LEN(in), want, ARRAY_LEN(want), lines);
 	assert_int_equal(count_occurrences(log, "physmap: region "), 5);
-	assert_non_null(strstr(log, "physmap: region 0 [0x100000, +0 pages) class 0 is empty, misaligned or of no known class: dropped"));
-	assert_non_null(strstr(log, "physmap: region 2 [0x200000, +16 pages) class 17 is"));
-	assert_non_null(strstr(log, "physmap: region 3 [0x300000, +16 pages) class 4294967295 is"));
-	assert_non_null(strstr(log, "physmap: region 4 [0x400800, +16 pages) class 0 is"));
-	assert_non_null(strstr(log, "physmap: region 6 [0x600000, +0 pages) class 11 is"));
 	/* an empty region is not an overlap or an ordering problem */
 	assert_null(strstr(log, "overlaps"));
 	assert_null(strstr(log, "not sorted"));
@@ -258,15 +288,16 @@ static void test_beyond_physical_width(void **state)
 		R(0x100000, 0x10, MEM_FREE),
 		R(LIMIT36 - 0x2000, 0x2, MEM_FREE),
 	};
-	const char *log;
+	static const char *const lines[] = {
+		"physmap: region 1 [0xfffffe000, +16 pages) free reaches past the CPU's physical address limit 0x1000000000: clipped there",
+		"physmap: region 2 [0x1000000000, +1 pages) reserved lies beyond the CPU's 0x1000000000-byte physical address space: dropped",
+		"physmap: region 3 [0xfd00000000, +3145728 pages) mmio lies beyond",
+		"physmap: region 4 [0xfffffffffffff000, +1 pages) free lies beyond",
+		NULL,
+	};
 
 	(void)state;
-	log = init_map(in, ARRAY_LEN(in));
-	assert_regions(want, ARRAY_LEN(want));
-	assert_non_null(strstr(log, "physmap: region 1 [0xfffffe000, +16 pages) free reaches past the CPU's physical address limit 0x1000000000: clipped there"));
-	assert_non_null(strstr(log, "physmap: region 2 [0x1000000000, +1 pages) reserved lies beyond the CPU's 0x1000000000-byte physical address space: dropped"));
-	assert_non_null(strstr(log, "physmap: region 3 [0xfd00000000, +3145728 pages) mmio lies beyond"));
-	assert_non_null(strstr(log, "physmap: region 4 [0xfffffffffffff000, +1 pages) free lies beyond"));
+	check_map(in, ARRAY_LEN(in), want, ARRAY_LEN(want), lines);
 }
 
 /* A region whose end wraps around 2^64 is clipped at the limit, not trusted. */
@@ -278,10 +309,10 @@ static void test_wrapping_region_is_clipped(void **state)
 	static const struct boot_region want[] = {
 		R(0x100000, (LIMIT36 - 0x100000) / 4096, MEM_RESERVED),
 	};
+	static const char *const lines[] = { "clipped there", NULL };
 
 	(void)state;
-	assert_non_null(strstr(init_map(in, ARRAY_LEN(in)), "clipped there"));
-	assert_regions(want, ARRAY_LEN(want));
+	check_map(in, ARRAY_LEN(in), want, ARRAY_LEN(want), lines);
 }
 
 static void test_odd_address_width_falls_back_to_52(void **state)
@@ -293,35 +324,30 @@ static void test_odd_address_width_falls_back_to_52(void **state)
 	const char *log;
 
 	(void)state;
-	bi.regions_pa = (uint64_t)(uintptr_t)in;
-	bi.region_count = ARRAY_LEN(in);
-	capture_begin();
-	physmap_init(&bi, 0);
-	log = capture_end();
+	log = init_map_bits(in, ARRAY_LEN(in), 0);
 	assert_non_null(strstr(log, "physmap: CPU reports a 0-bit physical address width: assuming 52"));
 	assert_regions(in, 1);
 
-	capture_begin();
-	physmap_init(&bi, 40); /* with 40 bits both are beyond */
-	capture_end();
+	init_map_bits(in, ARRAY_LEN(in), 40); /* with 40 bits both are beyond */
 	assert_regions(NULL, 0);
 }
 
 static void test_empty_and_oversized_maps(void **state)
 {
 	static struct boot_region many[1030];
-	const char *log;
+	static const char *const empty_lines[] = {
+		"[err] physmap: the loader passed an empty memory map", NULL,
+	};
+	static const char *const oversized_lines[] = {
+		"physmap: more than 1024 regions: region 1024 and the rest are ignored", NULL,
+	};
 
 	(void)state;
-	log = init_map(good, 0);
-	assert_non_null(strstr(log, "[err] physmap: the loader passed an empty memory map"));
-	assert_regions(NULL, 0);
+	check_map(good, 0, NULL, 0, empty_lines);
 
 	for (size_t i = 0; i < ARRAY_LEN(many); i++)
 		many[i] = (struct boot_region)R(0x100000 + i * 0x2000, 1, MEM_FREE);
-	log = init_map(many, ARRAY_LEN(many));
-	assert_non_null(strstr(log, "physmap: more than 1024 regions: region 1024 and the rest are ignored"));
-	assert_regions(many, 1024);
+	check_map(many, ARRAY_LEN(many), many, 1024, oversized_lines);
 }
 
 /* The reclaim of a hand-off map: which ranges go to the allocator, what stays. */
@@ -366,10 +392,7 @@ static void test_reclaim(void **state)
 	const char *log;
 
 	(void)state;
-	init_map(in, ARRAY_LEN(in));
-	capture_begin();
-	physmap_reclaim_boot_memory();
-	log = capture_end();
+	log = reclaim_log(in, ARRAY_LEN(in));
 	assert_int_equal(added_count, ARRAY_LEN(want_added));
 	for (size_t i = 0; i < added_count; i++) {
 		assert_int_equal(added[i].base, want_added[i].base);
@@ -395,10 +418,7 @@ static void test_conventional_counts_the_sanitised_map(void **state)
 	const char *log;
 
 	(void)state;
-	init_map(in, ARRAY_LEN(in));
-	capture_begin();
-	physmap_reclaim_boot_memory();
-	log = capture_end();
+	log = reclaim_log(in, ARRAY_LEN(in));
 	/* 0x180 + 0x80 + 0x100 + 1 = 0x301 pages = 3076 KiB */
 	assert_non_null(strstr(log, "of the 3076 KiB of conventional memory"));
 	assert_int_equal(added_count, 0);
