@@ -227,19 +227,29 @@ int paging_protect(struct paging_ctx *ctx, uint64_t va, uint64_t flags)
 	return 0;
 }
 
-/*
- * First va of entry i in the table at `level` that starts at base, or 0
- * with false when the entry's range misses [start, end).
- */
-static bool paging_entry_in_range(uint64_t base, unsigned i, unsigned level, uint64_t start,
-				  uint64_t end, uint64_t *va)
+/* First va of entry i in the table at `level` that starts at base. */
+static uint64_t paging_entry_va(uint64_t base, unsigned i, unsigned level)
 {
-	uint64_t size = pt_level_size(level);
+	uint64_t va = base + i * pt_level_size(level);
 
-	*va = base + i * size;
 	if (level == PT_LEVELS && i >= PT_ENTRIES / 2)
-		*va |= 0xffff000000000000ull; /* sign-extend the upper half */
-	return *va + size > start && *va < end;
+		va |= 0xffff000000000000ull; /* sign-extend the upper half */
+	return va;
+}
+
+/*
+ * The entries [*first, *last] of the table at `level` starting at base
+ * that overlap [start, end), a non-empty range of canonical addresses
+ * overlapping the table, so that walks look only at those.
+ */
+static void paging_index_range(uint64_t base, unsigned level, uint64_t start, uint64_t end,
+			       unsigned *first, unsigned *last)
+{
+	uint64_t table_last = base + PT_ENTRIES * pt_level_size(level) - 1;
+
+	*first = level == PT_LEVELS || start > base ? pt_index(start, level) : 0;
+	*last = level == PT_LEVELS || end - 1 < table_last ? pt_index(end - 1, level) :
+							     PT_ENTRIES - 1;
 }
 
 /* Visits the leaves of the table at `level` that covers `base`. */
@@ -248,12 +258,13 @@ static void visit_table(struct paging_ctx *ctx, uint64_t table_pa, unsigned leve
 			void (*fn)(void *, uint64_t, pte_t *, unsigned), void *arg)
 {
 	pte_t *table = paging_table(ctx, table_pa);
+	unsigned first, last;
 
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		uint64_t va;
+	paging_index_range(base, level, start, end, &first, &last);
+	for (unsigned i = first; i <= last; i++) {
+		uint64_t va = paging_entry_va(base, i, level);
 
-		if (!pte_is_present(table[i]) ||
-		    !paging_entry_in_range(base, i, level, start, end, &va))
+		if (!pte_is_present(table[i]))
 			continue;
 		if (pte_is_leaf(table[i], level))
 			fn(arg, va, &table[i], level);
@@ -328,14 +339,15 @@ static int clone_table(struct paging_clone *c, uint64_t src_pa, struct clone_lev
 		       uint64_t base)
 {
 	pte_t *src_table = paging_table(c->src, src_pa);
+	unsigned first, last;
 	int err = 0;
 
-	for (unsigned i = 0; i < PT_ENTRIES && err == 0; i++) {
+	paging_index_range(base, at->level, c->start, c->end, &first, &last);
+	for (unsigned i = first; i <= last && err == 0; i++) {
 		pte_t *entry = &src_table[i];
-		uint64_t va;
+		uint64_t va = paging_entry_va(base, i, at->level);
 
-		if (!pte_is_present(*entry) ||
-		    !paging_entry_in_range(base, i, at->level, c->start, c->end, &va))
+		if (!pte_is_present(*entry))
 			continue;
 		if (pte_is_leaf(*entry, at->level)) {
 			if (at->table == NULL)

@@ -662,12 +662,17 @@ static void count_leaf(void *arg, uint64_t va, pte_t *entry, unsigned level)
 	++*(unsigned *)arg;
 }
 
-static unsigned leaves_in(struct paging_ctx *ctx)
+static unsigned leaves_between(struct paging_ctx *ctx, uint64_t start, uint64_t end)
 {
 	unsigned n = 0;
 
-	paging_for_each_leaf(ctx, 0, UINT64_MAX & ~(PAGE_SIZE - 1), count_leaf, &n);
+	paging_for_each_leaf(ctx, start, end, count_leaf, &n);
 	return n;
+}
+
+static unsigned leaves_in(struct paging_ctx *ctx)
+{
+	return leaves_between(ctx, 0, UINT64_MAX & ~(PAGE_SIZE - 1));
 }
 
 static const uint64_t sparse_vas[] = {
@@ -821,6 +826,10 @@ static void test_clone_respects_unaligned_range(void **state)
 	assert_int_equal(paging_translate(&dst, pml4_edge + PAGE_SIZE, NULL, NULL, NULL),
 			 -PAGING_ENOENT);
 	assert_int_equal(leaves_in(&dst), 6);
+	/* paging_for_each_leaf bounds its walk the same way. */
+	assert_int_equal(leaves_between(&f->ctx, pt_edge - 2 * PAGE_SIZE, pt_edge + 2 * PAGE_SIZE), 4);
+	assert_int_equal(leaves_between(&f->ctx, pml4_edge - PAGE_SIZE, pml4_edge + PAGE_SIZE), 2);
+	assert_int_equal(leaves_between(&f->ctx, pml4_edge, pml4_edge + PAGE_SIZE_1G), 2);
 	/* Empty and reversed ranges do nothing. */
 	assert_int_equal(paging_clone_range(&dst, &f->ctx, pt_edge, pt_edge, clone_leaf, &log), 0);
 	assert_int_equal(paging_clone_range(&dst, &f->ctx, pt_edge, 0, clone_leaf, &log), 0);
