@@ -227,20 +227,44 @@ int paging_protect(struct paging_ctx *ctx, uint64_t va, uint64_t flags)
 	return 0;
 }
 
+/* First va of entry i in the table at `level` that starts at base. */
+static uint64_t paging_entry_va(uint64_t base, unsigned i, unsigned level)
+{
+	uint64_t va = base + i * pt_level_size(level);
+
+	if (level == PT_LEVELS && i >= PT_ENTRIES / 2)
+		va |= 0xffff000000000000ull; /* sign-extend the upper half */
+	return va;
+}
+
+/*
+ * The entries [*first, *last] of the table at `level` starting at base
+ * that overlap [start, end), a non-empty range of canonical addresses
+ * overlapping the table, so that walks look only at those.
+ */
+static void paging_index_range(uint64_t base, unsigned level, uint64_t start, uint64_t end,
+			       unsigned *first, unsigned *last)
+{
+	uint64_t table_last = base + PT_ENTRIES * pt_level_size(level) - 1;
+
+	*first = level == PT_LEVELS || start > base ? pt_index(start, level) : 0;
+	*last = level == PT_LEVELS || end - 1 < table_last ? pt_index(end - 1, level) :
+							     PT_ENTRIES - 1;
+}
+
 /* Visits the leaves of the table at `level` that covers `base`. */
 static void visit_table(struct paging_ctx *ctx, uint64_t table_pa, unsigned level, uint64_t base,
 			uint64_t start, uint64_t end,
 			void (*fn)(void *, uint64_t, pte_t *, unsigned), void *arg)
 {
 	pte_t *table = paging_table(ctx, table_pa);
-	uint64_t size = pt_level_size(level);
+	unsigned first, last;
 
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		uint64_t va = base + i * size;
+	paging_index_range(base, level, start, end, &first, &last);
+	for (unsigned i = first; i <= last; i++) {
+		uint64_t va = paging_entry_va(base, i, level);
 
-		if (level == PT_LEVELS && i >= 256)
-			va |= 0xffff000000000000ull; /* sign-extend the upper half */
-		if (va + size <= start || va >= end || !pte_is_present(table[i]))
+		if (!pte_is_present(table[i]))
 			continue;
 		if (pte_is_leaf(table[i], level))
 			fn(arg, va, &table[i], level);
@@ -255,6 +279,99 @@ void paging_for_each_leaf(struct paging_ctx *ctx, uint64_t start, uint64_t end,
 {
 	if (start < end)
 		visit_table(ctx, ctx->pml4_pa, PT_LEVELS, 0, start, end, fn, arg);
+}
+
+/* What paging_clone_range passes down its walk. */
+struct paging_clone {
+	struct paging_ctx *dst, *src;
+	uint64_t start, end;
+	paging_clone_fn fn;
+	void *arg;
+};
+
+/*
+ * One dst table on the clone's path: known (table), or still to be made
+ * below entry `index` of the level above when a leaf first needs it.
+ */
+struct clone_level {
+	struct clone_level *up; /* NULL at the PML4 */
+	pte_t *table;           /* NULL until made */
+	unsigned index;         /* of the entry in up->table pointing here */
+	pte_t src_slot;         /* src's entry there: its flags are copied */
+	unsigned level;
+};
+
+/*
+ * Makes the dst table of `at`, and any missing above it, linking each into
+ * its parent. Returns 0, -PAGING_ENOMEM or -PAGING_EEXIST (a dst leaf where
+ * a table goes).
+ */
+static int clone_dst_table(struct paging_ctx *dst, struct clone_level *at)
+{
+	pte_t *slot;
+	int err;
+
+	if (at->table != NULL)
+		return 0;
+	err = clone_dst_table(dst, at->up);
+	if (err != 0)
+		return err;
+	slot = &at->up->table[at->index];
+	if (pte_is_leaf(*slot, at->level + 1))
+		return -PAGING_EEXIST;
+	if (!pte_is_present(*slot)) {
+		uint64_t table_pa = paging_new_table(dst);
+
+		if (table_pa == 0)
+			return -PAGING_ENOMEM;
+		*slot = table_pa;
+	}
+	*slot |= at->src_slot & (PAGING_TABLE_FLAGS | PTE_USER);
+	at->table = paging_table(dst, *slot & PTE_ADDR_MASK);
+	return 0;
+}
+
+/*
+ * Clones the leaves below the src table at src_pa, which covers base and
+ * whose dst counterpart is `at`. Returns 0 or paging_clone_range's error.
+ */
+static int clone_table(struct paging_clone *c, uint64_t src_pa, struct clone_level *at,
+		       uint64_t base)
+{
+	pte_t *src_table = paging_table(c->src, src_pa);
+	unsigned first, last;
+	int err = 0;
+
+	paging_index_range(base, at->level, c->start, c->end, &first, &last);
+	for (unsigned i = first; i <= last && err == 0; i++) {
+		pte_t *entry = &src_table[i];
+		uint64_t va = paging_entry_va(base, i, at->level);
+
+		if (!pte_is_present(*entry))
+			continue;
+		if (pte_is_leaf(*entry, at->level)) {
+			if (at->table == NULL)
+				err = clone_dst_table(c->dst, at);
+			if (err == 0)
+				at->table[i] = c->fn(c->arg, va, entry, at->level);
+		} else {
+			struct clone_level below = { at, NULL, i, *entry, at->level - 1 };
+
+			err = clone_table(c, *entry & PTE_ADDR_MASK, &below, va);
+		}
+	}
+	return err;
+}
+
+int paging_clone_range(struct paging_ctx *dst, struct paging_ctx *src, uint64_t start,
+		       uint64_t end, paging_clone_fn fn, void *arg)
+{
+	struct paging_clone c = { dst, src, start, end, fn, arg };
+	struct clone_level root = { NULL, paging_table(dst, dst->pml4_pa), 0, 0, PT_LEVELS };
+
+	if (start >= end)
+		return 0;
+	return clone_table(&c, src->pml4_pa, &root, 0);
 }
 
 static void free_below(struct paging_ctx *ctx, uint64_t table_pa, unsigned level,

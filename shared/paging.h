@@ -101,6 +101,33 @@ void paging_for_each_leaf(struct paging_ctx *ctx, uint64_t start, uint64_t end,
 			  void *arg);
 
 /*
+ * Decides the clone's entry for the present leaf *src_entry at va (level 1:
+ * 4 KiB, 2: 2 MiB, 3: 1 GiB): returns the entry dst gets, or 0 to leave the
+ * page unmapped there. It may rewrite *src_entry (the caller flushes the
+ * TLB). It cannot fail: it runs only once dst has the table to hold it.
+ */
+typedef pte_t (*paging_clone_fn)(void *arg, uint64_t va, pte_t *src_entry, unsigned level);
+
+/*
+ * Copies the leaves of src overlapping [start, end) into dst in one walk
+ * of both trees, as fn decides each one. A dst table is allocated (once,
+ * with the flags of the src entry pointing to its counterpart) just before
+ * the first leaf below it is handed to fn, so src subtrees that are absent
+ * or hold no leaf in the range cost dst nothing; dst tables that already
+ * exist are reused. start and end must be page-aligned and canonical-
+ * ordered; dst must have nothing mapped in [start, end).
+ *
+ * Returns 0, or:
+ *  -PAGING_ENOMEM: dst's alloc_table ran dry. The leaves fn was called for
+ *     keep their entries in both trees, fn was not called for any other,
+ *     and every table taken is linked into dst, so freeing dst's tables
+ *     (paging_free_subtrees) frees them all;
+ *  -PAGING_EEXIST: dst has a huge page where a table is needed.
+ */
+int paging_clone_range(struct paging_ctx *dst, struct paging_ctx *src, uint64_t start,
+		       uint64_t end, paging_clone_fn fn, void *arg);
+
+/*
  * Frees every table below PML4 entries [first, last] through
  * free_table(arg, pa) and clears those entries. The leaves' frames are
  * the caller's business (visit them first).

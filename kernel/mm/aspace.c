@@ -536,35 +536,30 @@ int aspace_discard(struct aspace *as, uint64_t start, uint64_t len)
 struct clone_ctx {
 	struct aspace *dst;
 	const struct vm_region *region;
-	int err;
 };
 
-/* Shares one leaf with the child: private writable pages become COW in both. */
-static void share_leaf(void *arg, uint64_t va, pte_t *entry, unsigned level)
+/* The child's entry for one parent leaf: the frame shared, with one more
+ * reference; a private page becomes read-only (copy-on-write) in both. */
+static pte_t share_leaf(void *arg, uint64_t va, pte_t *entry, unsigned level)
 {
-	struct clone_ctx *c = arg;
+	const struct clone_ctx *c = arg;
 	paddr_t frame = PA(*entry & PTE_ADDR_MASK);
-	uint64_t flags = *entry & ~PTE_ADDR_MASK & ~(PTE_ACCESSED | PTE_DIRTY);
 
-	if (c->err)
-		return;
-	if (!(c->region->flags & VMR_SHARED)) {
-		flags &= ~PTE_WRITE;
+	if (level != 1)
+		panic("share_leaf: huge user page at %#lx", (unsigned long)va);
+	if (!(c->region->flags & VMR_SHARED))
 		*entry &= ~PTE_WRITE;
-	}
-	if (paging_map(&c->dst->pt, va, frame.pa, FRAME_SIZE, flags & ~PTE_PRESENT)) {
-		c->err = -ENOMEM;
-		return;
-	}
 	pmm_get(frame);
 	if (!pa_eq(frame, zero_frame))
 		c->dst->rss_pages++;
+	return *entry & ~(PTE_ACCESSED | PTE_DIRTY);
 }
 
 struct aspace *aspace_clone(struct aspace *src)
 {
 	struct aspace *dst = aspace_create();
 	struct clone_ctx c = { .dst = dst };
+	int err = 0;
 
 	if (!dst)
 		return NULL;
@@ -576,15 +571,15 @@ struct aspace *aspace_clone(struct aspace *src)
 	}
 	dst->heap_start = src->heap_start;
 	dst->brk = src->brk;
-	for (const struct vm_region *r = vmr_first(&src->map); r && !c.err; r = vmr_next(&src->map, r)) {
+	for (const struct vm_region *r = vmr_first(&src->map); r && !err; r = vmr_next(&src->map, r)) {
 		c.region = r;
-		paging_for_each_leaf(&src->pt, r->start, r->end, share_leaf, &c);
+		err = paging_clone_range(&dst->pt, &src->pt, r->start, r->end, share_leaf, &c);
 	}
 	/* The parent's writable entries became read-only: flush them. (On
 	 * failure some did: harmless, the next write just takes a COW fault.) */
 	tlb_flush((struct tlb_flush){ 0, USER_SPACE_LIMIT });
 	mutex_unlock(&src->lock);
-	if (c.err) {
+	if (err) {
 		aspace_destroy(dst);
 		return NULL;
 	}

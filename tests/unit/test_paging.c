@@ -82,10 +82,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Raw entry for va at `level`, found independently of paging_walk. */
-static pte_t *sim_entry(struct fixture *f, uint64_t va, unsigned level)
+/* Raw entry for va at `level` in the tree at root_pa, found independently
+ * of paging_walk. */
+static pte_t *sim_entry_in(struct fixture *f, uint64_t root_pa, uint64_t va, unsigned level)
 {
-	pte_t *table = sim_table_ptr(&f->ram, f->ctx.pml4_pa);
+	pte_t *table = sim_table_ptr(&f->ram, root_pa);
 
 	for (unsigned at = PT_LEVELS; at > level; at--) {
 		pte_t entry = table[pt_index(va, at)];
@@ -94,6 +95,11 @@ static pte_t *sim_entry(struct fixture *f, uint64_t va, unsigned level)
 		table = sim_table_ptr(&f->ram, entry & PTE_ADDR_MASK);
 	}
 	return &table[pt_index(va, level)];
+}
+
+static pte_t *sim_entry(struct fixture *f, uint64_t va, unsigned level)
+{
+	return sim_entry_in(f, f->ctx.pml4_pa, va, level);
 }
 
 /* Asserts va maps to pa with `page_size` pages and returns the leaf flags. */
@@ -607,6 +613,242 @@ static void test_protect_changes_only_flags(void **state)
 	assert_int_equal(paging_protect(&f->ctx, va, PTE_HUGE), -PAGING_EINVAL);
 }
 
+/* ---- paging_clone_range ---------------------------------------------------- */
+
+/* A clone target drawing tables from the fixture's simulated RAM. */
+static struct paging_ctx clone_target(struct fixture *f)
+{
+	struct paging_ctx dst = f->ctx;
+
+	assert_int_equal(paging_init(&dst), 0);
+	return dst;
+}
+
+/* What the test callbacks saw. */
+struct clone_log {
+	unsigned calls;
+	uint64_t last_va;     /* leaves must come in address order */
+	bool clear_write;     /* take WRITE away in both, as fork does for COW */
+};
+
+static pte_t clone_leaf(void *arg, uint64_t va, pte_t *src_entry, unsigned level)
+{
+	struct clone_log *log = arg;
+
+	(void)level;
+	if (log->calls++ > 0)
+		assert_true(va > log->last_va);
+	log->last_va = va;
+	if (log->clear_write)
+		*src_entry &= ~PTE_WRITE;
+	return *src_entry;
+}
+
+/* Asserts va translates the same way through both contexts, mapped or not. */
+static void expect_same_translation(struct paging_ctx *a, struct paging_ctx *b, uint64_t va)
+{
+	uint64_t pa_a = 0, pa_b = 0, flags_a = 0, flags_b = 0, size_a = 0, size_b = 0;
+	int err = paging_translate(a, va, &pa_a, &flags_a, &size_a);
+
+	assert_int_equal(paging_translate(b, va, &pa_b, &flags_b, &size_b), err);
+	assert_int_equal(pa_a, pa_b);
+	assert_int_equal(flags_a, flags_b);
+	assert_int_equal(size_a, size_b);
+}
+
+static void count_leaf(void *arg, uint64_t va, pte_t *entry, unsigned level)
+{
+	(void)va, (void)entry, (void)level;
+	++*(unsigned *)arg;
+}
+
+static unsigned leaves_between(struct paging_ctx *ctx, uint64_t start, uint64_t end)
+{
+	unsigned n = 0;
+
+	paging_for_each_leaf(ctx, start, end, count_leaf, &n);
+	return n;
+}
+
+static unsigned leaves_in(struct paging_ctx *ctx)
+{
+	return leaves_between(ctx, 0, UINT64_MAX & ~(PAGE_SIZE - 1));
+}
+
+static const uint64_t sparse_vas[] = {
+	0x1000ull, 0x1ff000ull, 0x40203000ull, 0x00007ffffffff000ull,
+	0xffff800000001000ull, 0xfffffffffffff000ull,
+};
+#define SPARSE_2M 0x80000000ull  /* a 2 MiB leaf */
+#define SPARSE_1G 0x4000000000ull /* a 1 GiB leaf */
+
+static void map_sparse(struct fixture *f)
+{
+	for (size_t i = 0; i < sizeof(sparse_vas) / sizeof(sparse_vas[0]); i++)
+		map_ok(f, sparse_vas[i], 0x10000000ull + i * PAGE_SIZE, PAGE_SIZE,
+		       PTE_USER | PTE_WRITE | (i % 2 ? PTE_NX : 0));
+	map_ok(f, SPARSE_2M, 0x600000ull, PAGE_SIZE_2M, PTE_WRITE);
+	map_ok(f, SPARSE_1G, 0xc0000000ull, PAGE_SIZE_1G, PTE_NX);
+}
+
+static void test_clone_sparse_range_translates_identically(void **state)
+{
+	struct fixture *f = *state;
+	struct paging_ctx dst = clone_target(f);
+	struct clone_log log = { 0 };
+	uint64_t src_tables;
+
+	map_sparse(f);
+	src_tables = f->ctx.tables_allocated;
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, 0, 0xfffffffffffff000ull,
+					    clone_leaf, &log), 0);
+	/* The last page, fffffffffffff000, starts at the range's end. */
+	assert_int_equal(log.calls, 7);
+	assert_int_equal(paging_translate(&dst, 0xfffffffffffff000ull, NULL, NULL, NULL),
+			 -PAGING_ENOENT);
+	/* Each src table but the last page's three has a leaf in the range. */
+	assert_int_equal(dst.tables_allocated, src_tables - 3);
+	for (size_t i = 0; i + 1 < sizeof(sparse_vas) / sizeof(sparse_vas[0]); i++)
+		for (int64_t d = -1; d <= 1; d++)
+			expect_same_translation(&f->ctx, &dst, sparse_vas[i] + d * PAGE_SIZE);
+	expect_same_translation(&f->ctx, &dst, SPARSE_2M + 0x12345);
+	expect_same_translation(&f->ctx, &dst, SPARSE_2M + PAGE_SIZE_2M);
+	expect_same_translation(&f->ctx, &dst, SPARSE_1G + 0x1234567);
+	/* Table entries copy the src's flags: the user bit opens the user paths. */
+	for (unsigned level = 4; level > 1; level--)
+		assert_int_equal(*sim_entry_in(f, dst.pml4_pa, 0x1000, level) & ~PTE_ADDR_MASK,
+				 PTE_PRESENT | PTE_WRITE | PTE_USER);
+	assert_int_equal(*sim_entry_in(f, dst.pml4_pa, SPARSE_1G, 4) & ~PTE_ADDR_MASK,
+			 *sim_entry(f, SPARSE_1G, 4) & ~PTE_ADDR_MASK);
+}
+
+static void test_clone_callback_changes_land_in_both(void **state)
+{
+	struct fixture *f = *state;
+	struct paging_ctx dst = clone_target(f);
+	struct clone_log log = { .clear_write = true };
+	uint64_t va = 0x400000ull, flags;
+
+	map_ok(f, va, 0x20000000ull, 3 * PAGE_SIZE, PTE_USER | PTE_WRITE | PTE_NX);
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, va, va + 3 * PAGE_SIZE, clone_leaf,
+					    &log), 0);
+	assert_int_equal(log.calls, 3);
+	for (uint64_t off = 0; off < 3 * PAGE_SIZE; off += PAGE_SIZE) {
+		flags = expect_mapped(f, va + off, 0x20000000ull + off, PAGE_SIZE);
+		assert_int_equal(flags, PTE_PRESENT | PTE_USER | PTE_NX);
+		expect_same_translation(&f->ctx, &dst, va + off);
+	}
+}
+
+static void test_clone_allocates_each_table_once(void **state)
+{
+	struct fixture *f = *state;
+	struct paging_ctx dst = clone_target(f);
+	struct clone_log log = { 0 };
+	uint64_t va = 0x7fc0000000ull; /* a PT's worth, then an empty PT */
+
+	map_ok(f, va, 0x30000000ull, PAGE_SIZE_2M, PTE_USER | PTE_NX);
+	/* 4 KiB leaves (pa only 4 KiB-aligned): one full PT. */
+	map_ok(f, va + PAGE_SIZE_2M, 0x30001000ull, PAGE_SIZE_2M, PTE_USER | PTE_NX);
+	map_ok(f, va + 2 * PAGE_SIZE_2M, 0x30000000ull, PAGE_SIZE, PTE_USER);
+	assert_int_equal(paging_unmap(&f->ctx, va + 2 * PAGE_SIZE_2M, NULL), 0);
+	/* Two calls over neighbouring ranges share dst's PML4, PDPT and PD. */
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, va, va + PAGE_SIZE_2M + 0x5000,
+					    clone_leaf, &log), 0);
+	assert_int_equal(dst.tables_allocated, 4);
+	log.calls = 0;
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, va + PAGE_SIZE_2M + 0x5000,
+					    va + PAGE_SIZE_1G, clone_leaf, &log), 0);
+	/* The empty PT left by the unmap is not copied. */
+	assert_int_equal(dst.tables_allocated, 4);
+	assert_int_equal(log.calls, 512 - 5);
+	assert_int_equal(leaves_in(&dst), 1 + 512);
+	expect_same_translation(&f->ctx, &dst, va + PAGE_SIZE_2M + 0x4fff);
+	expect_same_translation(&f->ctx, &dst, va + PAGE_SIZE_2M + 0x5000);
+}
+
+static void count_free(void *arg, uint64_t pa)
+{
+	(void)pa;
+	++*(unsigned *)arg;
+}
+
+static void test_clone_out_of_memory_midway_keeps_trees_consistent(void **state)
+{
+	struct fixture *f = *state;
+	struct paging_ctx dst = clone_target(f);
+	struct clone_log log = { .clear_write = true };
+	unsigned freed = 0;
+
+	map_ok(f, 0x1000ull, 0x10000000ull, 4 * PAGE_SIZE, PTE_USER | PTE_WRITE);
+	map_ok(f, 0x40001000ull, 0x20000000ull, PAGE_SIZE, PTE_USER | PTE_WRITE); /* new PD */
+	map_ok(f, 0x8000001000ull, 0x30000000ull, PAGE_SIZE, PTE_USER | PTE_WRITE);
+	f->ram.budget = 4; /* PDPT, PD, PT, then the second PD and PT */
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, 0, 0x0000800000000000ull, clone_leaf,
+					    &log), -PAGING_ENOMEM);
+	assert_int_equal(dst.tables_allocated, 5);
+	/* fn ran for exactly the leaves dst holds; the rest are untouched. */
+	assert_int_equal(log.calls, 4);
+	assert_int_equal(leaves_in(&dst), 4);
+	expect_same_translation(&f->ctx, &dst, 0x4000ull);
+	assert_int_equal(expect_mapped(f, 0x40001000ull, 0x20000000ull, PAGE_SIZE) & PTE_WRITE,
+			 PTE_WRITE);
+	assert_int_equal(expect_mapped(f, 0x1000ull, 0x10000000ull, PAGE_SIZE) & PTE_WRITE, 0);
+	/* Every table taken is reachable from dst's root. */
+	paging_free_subtrees(&dst, 0, PT_ENTRIES - 1, count_free, &freed);
+	assert_int_equal(freed, dst.tables_allocated - 1);
+}
+
+static void test_clone_respects_unaligned_range(void **state)
+{
+	struct fixture *f = *state;
+	struct paging_ctx dst = clone_target(f);
+	struct clone_log log = { 0 };
+	uint64_t pt_edge = 0x200000ull, pml4_edge = 0x8000000000ull;
+
+	map_ok(f, pt_edge - 3 * PAGE_SIZE, 0x10000000ull, 6 * PAGE_SIZE, PTE_USER);
+	map_ok(f, pml4_edge - 2 * PAGE_SIZE, 0x20000000ull, 4 * PAGE_SIZE, PTE_USER);
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, pt_edge - 2 * PAGE_SIZE,
+					    pt_edge + 2 * PAGE_SIZE, clone_leaf, &log), 0);
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, pml4_edge - PAGE_SIZE,
+					    pml4_edge + PAGE_SIZE, clone_leaf, &log), 0);
+	assert_int_equal(log.calls, 4 + 2);
+	for (uint64_t va = pt_edge - 2 * PAGE_SIZE; va < pt_edge + 2 * PAGE_SIZE; va += PAGE_SIZE)
+		expect_same_translation(&f->ctx, &dst, va);
+	expect_same_translation(&f->ctx, &dst, pml4_edge - PAGE_SIZE);
+	expect_same_translation(&f->ctx, &dst, pml4_edge);
+	assert_int_equal(paging_translate(&dst, pt_edge - 3 * PAGE_SIZE, NULL, NULL, NULL),
+			 -PAGING_ENOENT);
+	assert_int_equal(paging_translate(&dst, pt_edge + 2 * PAGE_SIZE, NULL, NULL, NULL),
+			 -PAGING_ENOENT);
+	assert_int_equal(paging_translate(&dst, pml4_edge - 2 * PAGE_SIZE, NULL, NULL, NULL),
+			 -PAGING_ENOENT);
+	assert_int_equal(paging_translate(&dst, pml4_edge + PAGE_SIZE, NULL, NULL, NULL),
+			 -PAGING_ENOENT);
+	assert_int_equal(leaves_in(&dst), 6);
+	/* paging_for_each_leaf bounds its walk the same way. */
+	assert_int_equal(leaves_between(&f->ctx, pt_edge - 2 * PAGE_SIZE, pt_edge + 2 * PAGE_SIZE), 4);
+	assert_int_equal(leaves_between(&f->ctx, pml4_edge - PAGE_SIZE, pml4_edge + PAGE_SIZE), 2);
+	assert_int_equal(leaves_between(&f->ctx, pml4_edge, pml4_edge + PAGE_SIZE_1G), 2);
+	/* Empty and reversed ranges do nothing. */
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, pt_edge, pt_edge, clone_leaf, &log), 0);
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, pt_edge, 0, clone_leaf, &log), 0);
+	assert_int_equal(log.calls, 6);
+}
+
+static void test_clone_over_dst_huge_page_is_eexist(void **state)
+{
+	struct fixture *f = *state;
+	struct paging_ctx dst = clone_target(f);
+	struct clone_log log = { 0 };
+
+	map_ok(f, 0x203000ull, 0x10000000ull, PAGE_SIZE, PTE_USER);
+	assert_int_equal(paging_map(&dst, 0x200000ull, 0x600000ull, PAGE_SIZE_2M, 0), 0);
+	assert_int_equal(paging_clone_range(&dst, &f->ctx, 0, PAGE_SIZE_1G, clone_leaf, &log),
+			 -PAGING_EEXIST);
+	assert_int_equal(log.calls, 0);
+}
+
 #define PAGING_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -637,6 +879,12 @@ int main(void)
 		PAGING_TEST(test_unmap_returns_frame_and_leaves_neighbours),
 		PAGING_TEST(test_unmap_and_protect_refuse_huge_and_bad_addresses),
 		PAGING_TEST(test_protect_changes_only_flags),
+		PAGING_TEST(test_clone_sparse_range_translates_identically),
+		PAGING_TEST(test_clone_callback_changes_land_in_both),
+		PAGING_TEST(test_clone_allocates_each_table_once),
+		PAGING_TEST(test_clone_out_of_memory_midway_keeps_trees_consistent),
+		PAGING_TEST(test_clone_respects_unaligned_range),
+		PAGING_TEST(test_clone_over_dst_huge_page_is_eexist),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
