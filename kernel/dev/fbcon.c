@@ -544,6 +544,16 @@ size_t fbcon_cells_needed(uint32_t width, uint32_t height, const struct font *fo
 	return 2 * (size_t)(width / font->width) * (height / font->height);
 }
 
+static bool glyph_is_blank(const struct font *font, uint32_t codepoint)
+{
+	const uint8_t *bits = font_glyph(font, codepoint);
+
+	for (uint32_t i = 0; i < font->height * font->bytes_per_row; i++)
+		if (bits[i])
+			return false;
+	return true;
+}
+
 int fbcon_init(struct fbcon *con, void *fb, uint32_t width, uint32_t height,
 	       uint32_t pitch_bytes, uint32_t format, uint32_t red_mask,
 	       uint32_t green_mask, uint32_t blue_mask, const struct font *font,
@@ -551,6 +561,7 @@ int fbcon_init(struct fbcon *con, void *fb, uint32_t width, uint32_t height,
 {
 	struct channel ch[3];
 	size_t needed = fbcon_cells_needed(width, height, font);
+	bool space_blank;
 
 	if (!con || !fb || (uintptr_t)fb % 4 != 0 || !cells || needed == 0)
 		return -EINVAL;
@@ -578,14 +589,20 @@ int fbcon_init(struct fbcon *con, void *fb, uint32_t width, uint32_t height,
 	con->shown = cells + needed / 2;
 	for (int i = 0; i < 16; i++)
 		con->palette[i] = pixel_of_rgb(ch, vga_colours[i]);
+	/* Clear everything, margins no cell covers included. A blank cell then
+	 * shows as drawn, if the font's space is blank; flush() draws the rest. */
+	space_blank = glyph_is_blank(font, ' ');
 	for (size_t i = 0; i < needed / 2; i++) {
 		con->text[i] = blank_cell();
-		con->shown[i] = CELL_NEVER;
+		con->shown[i] = space_blank ? blank_cell() : CELL_NEVER;
 	}
-	/* Clear everything, margins no cell covers included; flush() draws the cells. */
 	for (uint32_t y = 0; y < height; y++) {
 		uint32_t *pixel = (uint32_t *)(void *)(con->fb + (size_t)y * pitch_bytes);
 
+		if (con->palette[DEFAULT_BG] == 0) {
+			memset(pixel, 0, (size_t)width * 4);
+			continue;
+		}
 		for (uint32_t x = 0; x < width; x++)
 			pixel[x] = con->palette[DEFAULT_BG];
 	}

@@ -1,5 +1,6 @@
 /* System calls: the Linux x86_64 numbering, registration and dispatch. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "lib/errno.h"
@@ -70,7 +71,8 @@ int syscall_dispatch(struct trap_frame *tf)
 	struct process *p = proc_current();
 	bool inject = p->fail_nth > 0;
 
-	thread_kernel_enter(); /* system time from here */
+	thread_set_in_kernel(true); /* system time from here */
+	irq_enable(); /* syscall_entry left them off for the line above */
 	if (p->pid == 1)
 		report_first_init_syscall();
 	if (inject) /* fault injection for this one call of this process (/dev/failframes) */
@@ -90,7 +92,8 @@ int syscall_dispatch(struct trap_frame *tf)
 	if (inject)
 		p->fail_nth = 0;
 	trap_user_return(tf); /* kills, signals */
-	thread_kernel_leave();
+	irq_disable(); /* syscall_entry returns with them off */
+	thread_set_in_kernel(false);
 	/* SYSRET needs a canonical user rip, and restores rcx/r11 from it;
 	 * rt_sigreturn (tf->error = SIGNAL_NO_RESTART) restores them all. */
 	return tf->rip != rip_before || tf->rip >= 0x00007ffffffff000ull || tf->error != nr;

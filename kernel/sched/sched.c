@@ -97,25 +97,12 @@ void sched_cpu_totals(uint64_t *user_ns, uint64_t *sys_ns)
 	irq_restore(flags);
 }
 
-/* A system call starts (in_kernel) or ends: the time before was the other mode's. */
-static void cross(bool in_kernel)
+void thread_set_in_kernel(bool in_kernel)
 {
-	uint64_t flags = irq_save();
 	struct thread *t = this_rq()->current;
 
 	charge(t, rdtsc());
 	t->in_kernel = in_kernel;
-	irq_restore(flags);
-}
-
-void thread_kernel_enter(void)
-{
-	cross(true);
-}
-
-void thread_kernel_leave(void)
-{
-	cross(false);
 }
 
 void thread_cpu_time(const struct thread *t, uint64_t *user_ns, uint64_t *sys_ns)

@@ -40,13 +40,13 @@ bool sched_others_ready(void);
 uint64_t sched_slice_start_ns(void);
 
 /*
- * CPU time. A user thread's time is user time, except between
- * thread_kernel_enter() and thread_kernel_leave() (a system call), which
- * is system time; interrupts and page faults count as the mode they
- * interrupted. Kernel threads have system time only.
+ * CPU time. A user thread's time is user time, except while it is marked
+ * in the kernel (thread_set_in_kernel(true) ... (false), around a system
+ * call; called with interrupts off), which is system time; interrupts and
+ * page faults count as the mode they interrupted. Kernel threads have
+ * system time only.
  */
-void thread_kernel_enter(void);
-void thread_kernel_leave(void);
+void thread_set_in_kernel(bool in_kernel);
 void thread_cpu_time(const struct thread *t, uint64_t *user_ns, uint64_t *sys_ns);
 /* The CPU time of all threads but the idle ones, user and system. */
 void sched_cpu_totals(uint64_t *user_ns, uint64_t *sys_ns);

@@ -24,8 +24,7 @@ syscall_entry:
 	push	0x100			; vector: "system call"
 	PUSH_GENERAL_REGS
 	cld
-	sti
-	mov	rdi, rsp
+	mov	rdi, rsp		; interrupts still off: syscall_dispatch enables them
 	call	syscall_dispatch	; nonzero: return with iretq (full frame)
 	cli
 	test	eax, eax
