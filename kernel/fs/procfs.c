@@ -131,6 +131,30 @@ static void render_stat(struct procfs_buf *b)
 		      (long)(rtc_now().sec - (int64_t)(time_since_boot_ns() / 1000000000)));
 }
 
+static const struct procfs_process_hooks *hooks(void);
+
+/* /proc/loadavg: the three load averages, running/all threads, and the
+ * highest live pid (Linux: the last pid handed out; close while pids are
+ * not reused). */
+static void render_loadavg(struct procfs_buf *b)
+{
+	const struct procfs_process_hooks *h = hooks();
+	uint64_t loads[3];
+	unsigned running, threads;
+	int last = 0, pid;
+
+	sched_loadavg(loads, &running, &threads);
+	for (int i = 0; i < 3; i++) {
+		uint64_t x = loads[i] + (1u << 11) / 200; /* to the nearest hundredth */
+
+		procfs_printf(b, "%lu.%02lu ", (unsigned long)(x >> 11),
+			      (unsigned long)(((x & 2047) * 100) >> 11));
+	}
+	while (h && (pid = h->next_pid(last)) > 0)
+		last = pid;
+	procfs_printf(b, "%u/%u %d\n", running, threads, last);
+}
+
 static void render_uptime(struct procfs_buf *b)
 {
 	uint64_t cs = time_since_boot_ns() / 10000000; /* hundredths */
@@ -230,6 +254,7 @@ static const struct root_entry root_entries[] = {
 	{ "memmap", S_IFREG | 0444, render_memmap },
 	{ "uptime", S_IFREG | 0444, render_uptime },
 	{ "stat", S_IFREG | 0444, render_stat },
+	{ "loadavg", S_IFREG | 0444, render_loadavg },
 	{ "mounts", S_IFREG | 0444, render_mounts },
 	{ "version", S_IFREG | 0444, render_version },
 	{ "cpuinfo", S_IFREG | 0444, render_cpuinfo },

@@ -275,12 +275,16 @@ SYSCALL(99, sysinfo)
 	} info;
 	struct pmm_stats st;
 	struct count_ctx c = { 0 };
+	unsigned running, threads;
 
 	_Static_assert(sizeof(info) == 112, "struct sysinfo layout");
 	memset(&info, 0, sizeof(info));
 	pmm_get_stats(&st);
 	proc_for_each(count_proc, &c);
 	info.uptime = (int64_t)(time_since_boot_ns() / 1000000000);
+	sched_loadavg(info.loads, &running, &threads);
+	for (int i = 0; i < 3; i++)
+		info.loads[i] <<= 16 - 11; /* SI_LOAD_SHIFT from the scheduler's 11 bits */
 	info.totalram = st.managed * 4096;
 	info.freeram = st.free * 4096;
 	info.procs = c.procs;

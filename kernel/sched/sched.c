@@ -67,6 +67,63 @@ static void finish_switch(struct runqueue *rq)
 	}
 }
 
+/*
+ * Load averages as Linux keeps them: every 5 s, each of the 1, 5 and 15
+ * minute averages decays towards the number of threads running or ready,
+ * in fixed point with 11 bits of fraction. Tickless, so the 5 s samples
+ * are taken late, at the next scheduler event or read: the count cannot
+ * have changed in between, as only those events change it. rq->lock held.
+ */
+#define LOAD_FSHIFT    11
+#define LOAD_FIXED_1   (1ull << LOAD_FSHIFT)
+#define LOAD_PERIOD_NS 5000000000ull
+static const uint64_t load_exp[3] = { 1884, 2014, 2037 }; /* 2^11 / e^(5 s / 1, 5, 15 min) */
+static uint64_t load_avg[3], load_next_ns = LOAD_PERIOD_NS;
+
+static unsigned nr_running(const struct runqueue *rq)
+{
+	const struct list_node *n;
+	unsigned count = rq->current != rq->idle;
+
+	for (n = rq->ready.next; n != &rq->ready; n = n->next)
+		count++;
+	return count;
+}
+
+static void load_advance(const struct runqueue *rq, uint64_t now_ns)
+{
+	uint64_t n;
+
+	if (now_ns < load_next_ns)
+		return;
+	n = nr_running(rq) * LOAD_FIXED_1;
+	if (now_ns - load_next_ns > 1000 * LOAD_PERIOD_NS) { /* long idle: all settled */
+		for (int i = 0; i < 3; i++)
+			load_avg[i] = n;
+		load_next_ns = now_ns + LOAD_PERIOD_NS;
+		return;
+	}
+	for (; load_next_ns <= now_ns; load_next_ns += LOAD_PERIOD_NS)
+		for (int i = 0; i < 3; i++)
+			load_avg[i] = (load_avg[i] * load_exp[i] + n * (LOAD_FIXED_1 - load_exp[i])) >>
+				      LOAD_FSHIFT;
+}
+
+void sched_loadavg(uint64_t loads[3], unsigned *running, unsigned *threads)
+{
+	struct runqueue *rq = this_rq();
+	uint64_t flags = irq_save();
+
+	spin_lock_raw(&rq->lock);
+	load_advance(rq, time_since_boot_ns());
+	for (int i = 0; i < 3; i++)
+		loads[i] = load_avg[i];
+	*running = nr_running(rq);
+	spin_unlock_raw(&rq->lock);
+	*threads = __atomic_load_n(&thread_total, __ATOMIC_RELAXED);
+	irq_restore(flags);
+}
+
 /* All threads' CPU time but the idle threads', for /proc/stat. */
 static uint64_t total_user_tsc, total_sys_tsc;
 
@@ -141,7 +198,10 @@ static void schedule_locked(struct runqueue *rq)
 	struct list_node *n;
 	uint64_t now = rdtsc();
 
+	uint64_t now_ns = time_since_boot_ns();
+
 	charge(prev, now);
+	load_advance(rq, now_ns);
 	rq->need_resched = false;
 	if (prev->state == THREAD_RUNNING && prev != rq->idle) {
 		prev->state = THREAD_READY;
@@ -154,7 +214,7 @@ static void schedule_locked(struct runqueue *rq)
 	}
 	next->state = THREAD_RUNNING;
 	next->cpu_mark = now;
-	rq->slice_start_ns = time_since_boot_ns();
+	rq->slice_start_ns = now_ns;
 	if (next == prev)
 		return;
 	next->on_cpu = true;
@@ -230,6 +290,7 @@ void sched_wake(struct thread *t)
 	bool woke = false;
 
 	spin_lock_raw(&rq->lock);
+	load_advance(rq, time_since_boot_ns());
 	if (t->state == THREAD_BLOCKED) {
 		t->state = THREAD_READY;
 		list_push_back(&rq->ready, &t->run_node);

@@ -48,6 +48,10 @@ uint64_t sched_slice_start_ns(void);
  */
 void thread_set_in_kernel(bool in_kernel);
 void thread_cpu_time(const struct thread *t, uint64_t *user_ns, uint64_t *sys_ns);
+/* The 1, 5 and 15 minute load averages (fixed point, 11 fraction bits, as
+ * Linux's), the threads running or ready now, and all threads. */
+void sched_loadavg(uint64_t loads[3], unsigned *running, unsigned *threads);
+
 /* The CPU time of all threads but the idle ones, user and system. */
 void sched_cpu_totals(uint64_t *user_ns, uint64_t *sys_ns);
 /* How long the idle thread has run: the idle of /proc/uptime and /proc/stat. */

@@ -138,6 +138,16 @@ def test_interactive_busybox_shell(tmp_path):
     assert 0.5 * up_ticks <= total <= up_ticks + 50, (up, stat)
     assert float(idle) <= float(up)
 
+    # load average: two busy loops for 11 s (two 5 s samples) lift the
+    # 1-minute average to about 2 * (1 - e^(-10/60)) = 0.31
+    sh.run("while :; do :; done & while :; do :; done & sleep 11")
+    loadavg = sh.run("cat /proc/loadavg").split()
+    sh.run("kill %1 %2; wait")
+    assert float(loadavg[0]) >= 0.2, loadavg
+    running, threads = map(int, loadavg[3].split("/"))
+    assert running >= 3 and threads >= running, loadavg  # the loops and cat
+    assert "load average:" in sh.run("uptime")
+
     # dmesg reads the kernel log ring
     kmsg = sh.run("dmesg")
     assert re.search(r"^\[\s*\d+\.\d{6}\] \w+: ", kmsg, re.M), kmsg[-2000:]
