@@ -68,6 +68,11 @@ int proc_with_pid(uint32_t pid, void (*fn)(struct process *p, void *ctx), void *
 	return err;
 }
 
+uint32_t proc_last_pid(void)
+{
+	return __atomic_load_n(&next_pid, __ATOMIC_RELAXED) - 1;
+}
+
 void proc_for_each(void (*fn)(struct process *p, void *ctx), void *ctx)
 {
 	struct process *p;
@@ -78,7 +83,6 @@ void proc_for_each(void (*fn)(struct process *p, void *ctx), void *ctx)
 	spin_unlock(&proc_lock);
 }
 
-/* A new process with a pid, linked under parent (NULL for init). */
 /* Processes of real user uid, zombies included (as Linux counts them
  * against RLIMIT_NPROC). Called with proc_lock held. */
 static uint64_t procs_of_user(uint32_t uid)
@@ -117,19 +121,9 @@ static void report_nproc(const struct process *parent)
  */
 static struct process *proc_alloc(struct process *parent)
 {
-	struct process *p;
+	struct process *p = kzalloc(sizeof(*p));
+	bool over_nproc = false;
 
-	spin_lock(&proc_lock);
-	if (proc_total >= PROC_MAX ||
-	    (parent && procs_of_user(parent->cred.uid) >= parent->rlim[RLIMIT_NPROC][0])) {
-		spin_unlock(&proc_lock);
-		if (parent && proc_total < PROC_MAX)
-			report_nproc(parent);
-		return NULL;
-	}
-	proc_total++;
-	spin_unlock(&proc_lock);
-	p = kzalloc(sizeof(*p));
 	p->start_ns = time_since_boot_ns();
 	list_init(&p->children);
 	wait_queue_init(&p->child_exit, "child-exit");
@@ -141,7 +135,17 @@ static struct process *proc_alloc(struct process *parent)
 	} else {
 		proc_rlimit_defaults(p);
 	}
-	spin_lock(&proc_lock);
+	spin_lock(&proc_lock); /* the limits checked and the process counted at once */
+	if (proc_total >= PROC_MAX ||
+	    (parent && (over_nproc = procs_of_user(parent->cred.uid) >=
+				     parent->rlim[RLIMIT_NPROC][0]))) {
+		spin_unlock(&proc_lock);
+		if (over_nproc)
+			report_nproc(parent);
+		kfree(p);
+		return NULL;
+	}
+	proc_total++;
 	p->pid = next_pid++;
 	p->parent = parent;
 	if (parent)
@@ -151,14 +155,23 @@ static struct process *proc_alloc(struct process *parent)
 	return p;
 }
 
+/* Takes p out of the process list (and its parent's children, if
+ * `sibling`): nothing finds it after this, so its parts may be freed. */
+static void proc_unlink(struct process *p, bool sibling)
+{
+	spin_lock(&proc_lock);
+	if (sibling)
+		list_remove(&p->sibling);
+	list_remove(&p->all_node);
+	proc_total--;
+	spin_unlock(&proc_lock);
+}
+
+/* Frees a process proc_unlink() took out. */
 static void proc_free(struct process *p)
 {
 	kfree(p->cmdline);
 	kfree(p->actions);
-	spin_lock(&proc_lock);
-	list_remove(&p->all_node);
-	proc_total--;
-	spin_unlock(&proc_lock);
 	kfree(p);
 }
 
@@ -209,14 +222,6 @@ long proc_fork(const struct trap_frame *tf, bool share_vm)
 	return proc_clone(tf, share_vm, 0, 0);
 }
 
-/* Takes a child that never ran out of the tree and frees it. */
-static void unlink_child(struct process *child)
-{
-	spin_lock(&proc_lock);
-	list_remove(&child->sibling);
-	spin_unlock(&proc_lock);
-	proc_free(child);
-}
 
 /*
  * The last step of fork, atomic with respect to kill's walk over all
@@ -253,7 +258,8 @@ long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, ui
 		child->as = aspace_clone(parent->as);
 	}
 	if (!child->as) {
-		unlink_child(child);
+		proc_unlink(child, true);
+		proc_free(child);
 		return -ENOMEM;
 	}
 	child->fds = fdtable_clone(parent->fds);
@@ -286,12 +292,13 @@ long proc_clone(const struct trap_frame *tf, bool share_vm, uint64_t set_tid, ui
 		aspace_copy_in(child->as, set_tid, &tid, sizeof(tid));
 	}
 	if (!publish_child(parent, child)) {
+		proc_unlink(child, true); /* first: /proc readers look at its parts */
 		kfree(start);
 		fdtable_put(child->fds);
 		vnode_put(child->cwd);
 		vnode_put(child->root);
 		aspace_put(child->as);
-		unlink_child(child);
+		proc_free(child);
 		return -EINTR; /* signal_deliver restarts fork once the signal is dealt with */
 	}
 	child->thread = thread_create(child->name, fork_child_entry, start);
@@ -522,8 +529,11 @@ long proc_wait(int pid, int *status, int options, struct proc_rusage *ru)
 	for (;;) {
 		spin_lock(&proc_lock);
 		z = zombie_child(self, pid, &any);
-		if (z)
+		if (z) { /* ours alone from here: /proc no longer finds it */
 			list_remove(&z->sibling);
+			list_remove(&z->all_node);
+			proc_total--;
+		}
 		else
 			r = reported_child(self, pid, options, &report);
 		reaped = r ? r->pid : 0;

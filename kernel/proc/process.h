@@ -108,6 +108,9 @@ _Static_assert(sizeof(struct proc_rusage) == 144, "Linux's struct rusage");
 /* Fills *ru with p's own or its reaped children's CPU time. */
 void proc_rusage(struct process *p, bool children, struct proc_rusage *ru);
 
+/* The pid handed out last (/proc/loadavg). */
+uint32_t proc_last_pid(void);
+
 /* Registers the terminal's hang-up: fn(leader) runs when a session leader
  * exits (after it became a zombie; no lock held). */
 void proc_on_session_exit(void (*fn)(struct process *leader));
