@@ -955,15 +955,41 @@ static int sticky_check(struct vnode *dir, struct vnode *victim, const struct cr
  * .inactive), so that reference must exist even when nobody has the file
  * open.
  */
+/*
+ * Whether name in dir is still vn (NULL: no such name), asked of the
+ * filesystem itself with dir->mnt->lock held: unlink and rename look their
+ * victims up and check them before they take that lock, and a rename by
+ * someone else in between must not make them remove a file they did not
+ * check. A different vnode comes back in *other, for the caller to put
+ * once the lock is dropped (its last reference may need the lock).
+ */
+static bool still_names(struct vnode *dir, const char *name, size_t len, struct vnode *vn,
+			struct vnode **other)
+{
+	struct vnode *now = NULL;
+	int err = dir->ops->lookup(dir, name, len, &now);
+
+	*other = NULL;
+	if (err)
+		return vn == NULL && err == -ENOENT;
+	if (now == vn) {
+		vnode_put(now); /* not the last: the caller holds vn */
+		return true;
+	}
+	*other = now;
+	return false;
+}
+
 int vfs_unlink(struct vnode *root, struct vnode *at, const char *path, bool is_dir,
 	       const struct cred *cred)
 {
 	struct vfs_last last;
-	struct vnode *dir, *victim = NULL;
+	struct vnode *dir, *victim = NULL, *stale;
 	int err = parent_for_change(root, at, path, cred, &dir, &last);
 
 	if (err)
 		return err == -EBUSY ? -EBUSY : err;
+again:
 	err = lookup_child(dir, last.name, last.len, &victim);
 	if (!err) {
 		if (victim->mounted)
@@ -981,6 +1007,13 @@ int vfs_unlink(struct vnode *root, struct vnode *at, const char *path, bool is_d
 		err = -EPERM;
 	if (!err) {
 		mutex_lock(&dir->mnt->lock);
+		if (!still_names(dir, last.name, last.len, victim, &stale)) {
+			mutex_unlock(&dir->mnt->lock);
+			vnode_put(stale);
+			vnode_put(victim);
+			victim = NULL;
+			goto again; /* renamed meanwhile: check what is there now */
+		}
 		err = is_dir ? dir->ops->rmdir(dir, last.name, last.len)
 			     : dir->ops->unlink(dir, last.name, last.len);
 		name_changed(dir, last.name, last.len, err, NULL);
@@ -998,7 +1031,7 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 	       struct vnode *new_at, const char *newpath, const struct cred *cred)
 {
 	struct vfs_last ol, nl;
-	struct vnode *odir, *ndir, *victim = NULL, *replaced = NULL;
+	struct vnode *odir, *ndir, *victim = NULL, *replaced = NULL, *stale_old, *stale_new;
 	int err = parent_for_change(root, old_at, oldpath, cred, &odir, &ol);
 
 	if (err)
@@ -1012,6 +1045,7 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 		err = -EXDEV;
 	else if (!odir->ops->rename)
 		err = -EPERM;
+again:
 	if (!err) {
 		err = lookup_child(odir, ol.name, ol.len, &victim);
 		if (!err && victim->mounted)
@@ -1029,7 +1063,20 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 			err = sticky_check(ndir, replaced, cred);
 	}
 	if (!err) {
+		bool old_same, new_same;
+
 		mutex_lock(&odir->mnt->lock);
+		old_same = still_names(odir, ol.name, ol.len, victim, &stale_old);
+		new_same = still_names(ndir, nl.name, nl.len, replaced, &stale_new);
+		if (!old_same || !new_same) {
+			mutex_unlock(&odir->mnt->lock);
+			vnode_put(stale_old);
+			vnode_put(stale_new);
+			vnode_put(victim);
+			vnode_put(replaced);
+			victim = replaced = NULL;
+			goto again; /* changed meanwhile: check what is there now */
+		}
 		err = odir->ops->rename(odir, ol.name, ol.len, ndir, nl.name, nl.len);
 		name_changed(odir, ol.name, ol.len, err, NULL);
 		name_changed(ndir, nl.name, nl.len, err, NULL);
