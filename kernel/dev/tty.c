@@ -157,8 +157,9 @@ static uint32_t live_session(struct tty *tty)
 
 /*
  * The session leader that owns the terminal exited: its foreground group
- * gets SIGHUP and SIGCONT, and the terminal belongs to no session until
- * another leader takes it (Linux's disassociate_ctty at exit).
+ * gets SIGHUP, and the terminal belongs to no session until another
+ * leader takes it (Linux's disassociate_ctty at exit, which sends SIGCONT
+ * only for TIOCNOTTY).
  */
 static void leader_exited(struct process *leader)
 {
@@ -172,7 +173,6 @@ static void leader_exited(struct process *leader)
 	}
 	spin_unlock(&tty->wq.lock);
 	signal_group(tty, pgrp, SIGHUP);
-	signal_group(tty, pgrp, SIGCONT);
 }
 
 /* Whether tty is p's controlling terminal. */

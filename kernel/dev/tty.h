@@ -35,13 +35,14 @@
  * The input buffer holds TTY_INPUT_MAX bytes; what arrives when it is full
  * is dropped (in canonical mode one place is kept for the end of the line).
  *
- * Job control: a read from a background process group of the terminal's
- * session sends SIGTTIN to that group and fails with EINTR (EIO if SIGTTIN
- * is ignored or blocked, or the group is orphaned), as on Linux. Degraded:
- * background groups may write (TOSTOP is stored, no SIGTTOU) and change
- * the settings; when the session leader exits, the terminal notices
- * lazily (the next TIOCSCTTY or open finds the session gone) and sends no
- * SIGHUP.
+ * Job control, as on Linux: a read from a background process group of
+ * the terminal's session sends SIGTTIN to that group and fails with EINTR
+ * (EIO if SIGTTIN is ignored or blocked, or the group is orphaned); a
+ * write with TOSTOP set, or a change of the settings (TCSETS*, TIOCSPGRP,
+ * TCFLSH, TCXONC, TCSBRK*), sends SIGTTOU the same way (and goes ahead if
+ * SIGTTOU is ignored or blocked). When the session leader exits, the
+ * foreground group gets SIGHUP and the terminal is free for the next
+ * session.
  *
  * ioctls: TCGETS, TCSETS, TCSETSW, TCSETSF (struct termios below),
  * TIOCGWINSZ, TIOCSWINSZ (SIGWINCH to the foreground group on a change),
