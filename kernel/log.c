@@ -150,12 +150,14 @@ void klog(enum log_level level, const char *module, const char *fmt, ...)
 	line_priority = 6;
 }
 
-size_t kmsg_read(char *dst, size_t max, bool consume)
+size_t kmsg_read(char *dst, size_t max, enum kmsg_read_mode mode)
 {
 	size_t n;
 
 	spin_lock(&ring_lock);
-	n = consume ? logring_consume(&ring, dst, max) : logring_read_all(&ring, dst, max);
+	n = mode == KMSG_CONSUME ? logring_consume(&ring, dst, max) : logring_read_all(&ring, dst, max);
+	if (mode == KMSG_READ_CLEAR) /* in the same hold: no line is lost in between */
+		logring_clear(&ring);
 	spin_unlock(&ring_lock);
 	return n;
 }

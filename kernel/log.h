@@ -39,10 +39,12 @@ int log_configure(const char *spec);
  * consoles get, and lines kept off the consoles by the console level,
  * each starting with "<priority>" as Linux's syslog() returns them.
  * kmsg_read: the newest whole lines since the last clear, at most max
- * bytes, or with consume the next unread bytes for a klogd-style reader;
- * kmsg_unread: how many of those there are.
+ * bytes (KMSG_READ_ALL; KMSG_READ_CLEAR then clears), or the next unread
+ * bytes for a klogd-style reader (KMSG_CONSUME); kmsg_unread: how many of
+ * those there are.
  */
-size_t kmsg_read(char *dst, size_t max, bool consume);
+enum kmsg_read_mode { KMSG_READ_ALL, KMSG_READ_CLEAR, KMSG_CONSUME };
+size_t kmsg_read(char *dst, size_t max, enum kmsg_read_mode mode);
 uint64_t kmsg_unread(void);
 void kmsg_clear(void);
 size_t kmsg_size(void);

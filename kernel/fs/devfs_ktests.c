@@ -342,7 +342,7 @@ static int fake_readlink(int pid, enum procfs_pid_link which, char *buf, size_t 
 
 static const struct procfs_process_hooks fake_hooks = {
 	.self = fake_self, .next_pid = fake_next_pid, .owner = fake_owner, .show = fake_show,
-	.readlink = fake_readlink,
+	.readlink = fake_readlink, .last_pid = fake_self,
 };
 
 static int readlink_path(const char *path, char *buf, size_t size)

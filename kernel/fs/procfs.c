@@ -134,14 +134,12 @@ static void render_stat(struct procfs_buf *b)
 static const struct procfs_process_hooks *hooks(void);
 
 /* /proc/loadavg: the three load averages, running/all threads, and the
- * highest live pid (Linux: the last pid handed out; close while pids are
- * not reused). */
+ * pid handed out last. */
 static void render_loadavg(struct procfs_buf *b)
 {
 	const struct procfs_process_hooks *h = hooks();
 	uint64_t loads[3];
 	unsigned running, threads;
-	int last = 0, pid;
 
 	sched_loadavg(loads, &running, &threads);
 	for (int i = 0; i < 3; i++) {
@@ -150,9 +148,7 @@ static void render_loadavg(struct procfs_buf *b)
 		procfs_printf(b, "%lu.%02lu ", (unsigned long)(x >> 11),
 			      (unsigned long)(((x & 2047) * 100) >> 11));
 	}
-	while (h && (pid = h->next_pid(last)) > 0)
-		last = pid;
-	procfs_printf(b, "%u/%u %d\n", running, threads, last);
+	procfs_printf(b, "%u/%u %d\n", running, threads, h ? h->last_pid() : 0);
 }
 
 static void render_uptime(struct procfs_buf *b)

@@ -75,6 +75,8 @@ struct procfs_process_hooks {
 	/* Writes the target of link `which` to buf (at most size bytes, not
 	 * terminated); returns its full length, or -ESRCH / -ENOENT. */
 	int (*readlink)(int pid, enum procfs_pid_link which, char *buf, size_t size);
+	/* The pid handed out last. */
+	int (*last_pid)(void);
 };
 
 /* Installs the hooks (all members non-NULL; the struct must stay valid;

@@ -13,7 +13,7 @@ const char *errno_name(int err)
 		[EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE", [EROFS] = "EROFS",
 		[EMLINK] = "EMLINK", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
 		[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS", [ENOTEMPTY] = "ENOTEMPTY",
-		[ELOOP] = "ELOOP", [ENOTSUP] = "ENOTSUP", [ETIMEDOUT] = "ETIMEDOUT",
+		[ELOOP] = "ELOOP", [EOVERFLOW] = "EOVERFLOW", [ENOTSUP] = "ENOTSUP", [ETIMEDOUT] = "ETIMEDOUT",
 		[EUCLEAN] = "EUCLEAN (corrupt filesystem)",
 	};
 	unsigned e = err < 0 ? 0u - (unsigned)err : (unsigned)err;

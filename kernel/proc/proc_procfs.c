@@ -133,8 +133,14 @@ static int hook_readlink(int pid, enum procfs_pid_link which, char *buf, size_t 
 	return err ? err : c.link_len;
 }
 
+static int hook_last_pid(void)
+{
+	return (int)proc_last_pid();
+}
+
 static const struct procfs_process_hooks hooks = {
 	.self = hook_self, .next_pid = hook_next_pid, .owner = hook_owner,
+	.last_pid = hook_last_pid,
 	.show = hook_show, .readlink = hook_readlink,
 };
 

@@ -134,7 +134,9 @@ SYSCALL(40, sendfile)
 	if (!n) {
 		if (!a2)
 			pos = (int64_t)__atomic_load_n(&in->offset, __ATOMIC_RELAXED);
-		n = send_chunks(in, out, &pos, count);
+		if ((uint64_t)pos > INT64_MAX - count) /* Linux: what fits below the largest offset */
+			count = INT64_MAX - (uint64_t)pos;
+		n = !count && a3 ? -EOVERFLOW : send_chunks(in, out, &pos, count);
 		if (n > 0 && !a2)
 			__atomic_store_n(&in->offset, (uint64_t)pos, __ATOMIC_RELAXED);
 		if (n > 0 && a2 && copy_to_user((void *)a2, &pos, sizeof(pos)))

@@ -320,14 +320,11 @@ static long syslog_read(int type, uint64_t ubuf, int64_t len)
 		if ((err = signal_sleep_until(time_since_boot_ns() + 100000000)))
 			return err;
 	buf = kmalloc(max);
-	n = kmsg_read(buf, max, type == SYSLOG_READ);
+	n = kmsg_read(buf, max, type == SYSLOG_READ ? KMSG_CONSUME :
+				type == SYSLOG_READ_CLEAR ? KMSG_READ_CLEAR : KMSG_READ_ALL);
 	err = copy_to_user((void *)ubuf, buf, n);
 	kfree(buf);
-	if (err)
-		return err;
-	if (type == SYSLOG_READ_CLEAR)
-		kmsg_clear();
-	return (long)n;
+	return err ? err : (long)n;
 }
 
 SYSCALL(103, syslog)
