@@ -195,10 +195,17 @@ static bool edid_preferred(EFI_HANDLE handle, uint32_t *width, uint32_t *height)
 	return false;
 }
 
-static bool is_linear(EFI_GRAPHICS_PIXEL_FORMAT format)
+/* A mode with a linear framebuffer of 32-bit pixels, which is what the
+ * kernel's console draws on. A PixelBitMask pixel is as many bytes as its
+ * highest mask bit needs (UEFI spec), so 16- and 24-bit ones are out. */
+static bool is_linear(const EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *mi)
 {
-	return format == PixelRedGreenBlueReserved8BitPerColor ||
-	       format == PixelBlueGreenRedReserved8BitPerColor || format == PixelBitMask;
+	const EFI_PIXEL_BITMASK *m = &mi->PixelInformation;
+
+	if (mi->PixelFormat == PixelBitMask)
+		return ((m->RedMask | m->GreenMask | m->BlueMask | m->ReservedMask) >> 24) != 0;
+	return mi->PixelFormat == PixelRedGreenBlueReserved8BitPerColor ||
+	       mi->PixelFormat == PixelBlueGreenRedReserved8BitPerColor;
 }
 
 /* Every mode the GOP offers (pool memory), listed in one log line. */
@@ -221,7 +228,7 @@ static struct video_mode *query_modes(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, UINTN *
 		    mi) {
 			modes[i] = (struct video_mode){ mi->HorizontalResolution,
 							mi->VerticalResolution,
-							is_linear(mi->PixelFormat) };
+							is_linear(mi) };
 			FreePool(mi);
 		}
 		if (used < sizeof(list))

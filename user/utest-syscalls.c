@@ -662,13 +662,15 @@ static long tv_us(struct timeval tv)
 	return tv.tv_sec * 1000000L + tv.tv_usec;
 }
 
-/* Spins in user mode until the process has used ms of CPU time. */
+/* Spins in user mode until the process has used ms of CPU time, or for
+ * at most 5 s of real time if its CPU clock does not advance. */
 static void burn_user(long ms)
 {
 	long until = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) + ms * 1000000L;
+	long give_up = cpu_ns(CLOCK_MONOTONIC) + 5000000000L;
 	unsigned long x = 0;
 
-	while (cpu_ns(CLOCK_PROCESS_CPUTIME_ID) < until)
+	while (cpu_ns(CLOCK_PROCESS_CPUTIME_ID) < until && cpu_ns(CLOCK_MONOTONIC) < give_up)
 		for (int i = 0; i < 100000; i++)
 			__asm__ volatile("" : "+r"(x) : "r"((unsigned long)i)); /* not optimised away */
 }
