@@ -700,10 +700,19 @@ static void check_cputime(void)
 	       "spinning is mostly user time, not system time");
 	child = fork();
 	if (child == 0) {
-		burn_user(100);
+		burn_user(50);
+		raise(SIGSTOP);
+		burn_user(50);
 		_exit(0);
 	}
-	expect(child > 0 && waitpid(child, &status, 0) == child, "fork and wait");
+	expect(child > 0 && wait4(child, &status, WUNTRACED, &ruc) == child && WIFSTOPPED(status),
+	       "wait4 sees the child stop");
+	expect(tv_us(ruc.ru_utime) + tv_us(ruc.ru_stime) >= 40000,
+	       "wait4's rusage of a stopped child: its 50 ms so far");
+	kill(child, SIGCONT);
+	expect(wait4(child, &status, 0, &ruc) == child && WIFEXITED(status), "wait4 reaps it");
+	expect(tv_us(ruc.ru_utime) + tv_us(ruc.ru_stime) >= 80000,
+	       "wait4's rusage of the reaped child: all its 100 ms");
 	expect_ok(getrusage(RUSAGE_CHILDREN, &ruc), "getrusage CHILDREN");
 	expect(tv_us(ruc.ru_utime) + tv_us(ruc.ru_stime) >= 80000,
 	       "the reaped child's 100 ms reach RUSAGE_CHILDREN");

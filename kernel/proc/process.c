@@ -504,12 +504,17 @@ void proc_cpu_time(struct process *p, bool children, uint64_t *user_ns, uint64_t
 	}
 }
 
-void proc_rusage(struct process *p, bool children, struct proc_rusage *ru)
+void proc_rusage(struct process *p, enum proc_rusage_who who, struct proc_rusage *ru)
 {
-	uint64_t user, sys;
+	uint64_t user, sys, cuser, csys;
 
 	memset(ru, 0, sizeof(*ru));
-	proc_cpu_time(p, children, &user, &sys);
+	proc_cpu_time(p, who == PROC_RUSAGE_CHILDREN, &user, &sys);
+	if (who == PROC_RUSAGE_BOTH) {
+		proc_cpu_time(p, true, &cuser, &csys);
+		user += cuser;
+		sys += csys;
+	}
 	ru->utime_sec = (int64_t)(user / 1000000000);
 	ru->utime_usec = (int64_t)(user % 1000000000 / 1000);
 	ru->stime_sec = (int64_t)(sys / 1000000000);
@@ -533,16 +538,18 @@ long proc_wait(int pid, int *status, int options, struct proc_rusage *ru)
 			list_remove(&z->sibling);
 			list_remove(&z->all_node);
 			proc_total--;
-		}
-		else
+		} else {
 			r = reported_child(self, pid, options, &report);
+		}
 		reaped = r ? r->pid : 0;
 		spin_unlock(&proc_lock);
 		if (z)
 			break;
-		if (r) { /* stopped or continued: reported, not reaped */
+		if (r) { /* stopped or continued: reported, not reaped (only we reap it) */
 			if (status)
 				*status = report;
+			if (ru)
+				proc_rusage(r, PROC_RUSAGE_BOTH, ru);
 			return reaped;
 		}
 		if (!any)
@@ -559,7 +566,7 @@ long proc_wait(int pid, int *status, int options, struct proc_rusage *ru)
 	self->child_user_ns += z->child_user_ns;
 	self->child_sys_ns += z->child_sys_ns;
 	if (ru)
-		proc_rusage(z, true, ru);
+		proc_rusage(z, PROC_RUSAGE_CHILDREN, ru); /* its own time is in there now */
 	thread_join(z->thread); /* frees its kernel stack */
 	if (status)
 		*status = z->exit_status;

@@ -105,8 +105,9 @@ struct proc_rusage {
 };
 _Static_assert(sizeof(struct proc_rusage) == 144, "Linux's struct rusage");
 
-/* Fills *ru with p's own or its reaped children's CPU time. */
-void proc_rusage(struct process *p, bool children, struct proc_rusage *ru);
+/* Fills *ru with p's own CPU time, its reaped children's, or both. */
+enum proc_rusage_who { PROC_RUSAGE_SELF, PROC_RUSAGE_CHILDREN, PROC_RUSAGE_BOTH };
+void proc_rusage(struct process *p, enum proc_rusage_who who, struct proc_rusage *ru);
 
 /* The pid handed out last (/proc/loadavg). */
 uint32_t proc_last_pid(void);

@@ -249,7 +249,7 @@ SYSCALL(98, getrusage)
 
 	if (who != 0 /* SELF */ && who != 1 /* THREAD */ && who != -1 /* CHILDREN */)
 		return -EINVAL;
-	proc_rusage(proc_current(), who == -1, &ru);
+	proc_rusage(proc_current(), who == -1 ? PROC_RUSAGE_CHILDREN : PROC_RUSAGE_SELF, &ru);
 	return copy_to_user((void *)a1, &ru, sizeof(ru));
 }
 
