@@ -960,32 +960,39 @@ static int sticky_check(struct vnode *dir, struct vnode *victim, const struct cr
  * filesystem itself with dir->mnt->lock held: unlink and rename look their
  * victims up and check them before they take that lock, and a rename by
  * someone else in between must not make them remove a file they did not
- * check. A different vnode comes back in *other, for the caller to put
- * once the lock is dropped (its last reference may need the lock).
+ * check. 0: the same; 1: changed, with a different vnode (if any) in
+ * *other for the caller to put once the lock is dropped (its last
+ * reference may need the lock); or the lookup's error.
  */
-static bool still_names(struct vnode *dir, const char *name, size_t len, struct vnode *vn,
-			struct vnode **other)
+static int still_names(struct vnode *dir, const char *name, size_t len, struct vnode *vn,
+		       struct vnode **other)
 {
 	struct vnode *now = NULL;
 	int err = dir->ops->lookup(dir, name, len, &now);
 
 	*other = NULL;
+	if (err == -ENOENT)
+		return vn != NULL;
 	if (err)
-		return vn == NULL && err == -ENOENT;
+		return err;
 	if (now == vn) {
 		vnode_put(now); /* not the last: the caller holds vn */
-		return true;
+		return 0;
 	}
 	*other = now;
-	return false;
+	return 1;
 }
+
+/* A rename racing with unlink or rename makes them look again, at most
+ * this often (a program renaming in a loop must not starve them). */
+#define CHANGE_RETRIES 64
 
 int vfs_unlink(struct vnode *root, struct vnode *at, const char *path, bool is_dir,
 	       const struct cred *cred)
 {
 	struct vfs_last last;
 	struct vnode *dir, *victim = NULL, *stale;
-	int err = parent_for_change(root, at, path, cred, &dir, &last);
+	int retries = 0, err = parent_for_change(root, at, path, cred, &dir, &last);
 
 	if (err)
 		return err == -EBUSY ? -EBUSY : err;
@@ -1007,12 +1014,20 @@ again:
 		err = -EPERM;
 	if (!err) {
 		mutex_lock(&dir->mnt->lock);
-		if (!still_names(dir, last.name, last.len, victim, &stale)) {
+		err = still_names(dir, last.name, last.len, victim, &stale);
+		if (err == 1 && ++retries < CHANGE_RETRIES) {
 			mutex_unlock(&dir->mnt->lock);
 			vnode_put(stale);
 			vnode_put(victim);
 			victim = NULL;
 			goto again; /* renamed meanwhile: check what is there now */
+		}
+		if (err == 1)
+			err = -EBUSY; /* still changing after CHANGE_RETRIES looks */
+		if (err) {
+			mutex_unlock(&dir->mnt->lock);
+			vnode_put(stale);
+			goto out;
 		}
 		err = is_dir ? dir->ops->rmdir(dir, last.name, last.len)
 			     : dir->ops->unlink(dir, last.name, last.len);
@@ -1021,6 +1036,7 @@ again:
 			namecache_purge_dir(victim); /* its negative entries pin it */
 		mutex_unlock(&dir->mnt->lock);
 	}
+out:
 	vnode_put(victim);
 	vnode_put(dir);
 	namecache_reap();
@@ -1032,7 +1048,7 @@ int vfs_rename(struct vnode *root, struct vnode *old_at, const char *oldpath,
 {
 	struct vfs_last ol, nl;
 	struct vnode *odir, *ndir, *victim = NULL, *replaced = NULL, *stale_old, *stale_new;
-	int err = parent_for_change(root, old_at, oldpath, cred, &odir, &ol);
+	int retries = 0, err = parent_for_change(root, old_at, oldpath, cred, &odir, &ol);
 
 	if (err)
 		return err == -EINVAL || err == -EBUSY ? -EBUSY : err;
@@ -1063,12 +1079,13 @@ again:
 			err = sticky_check(ndir, replaced, cred);
 	}
 	if (!err) {
-		bool old_same, new_same;
+		int old_changed, new_changed;
 
 		mutex_lock(&odir->mnt->lock);
-		old_same = still_names(odir, ol.name, ol.len, victim, &stale_old);
-		new_same = still_names(ndir, nl.name, nl.len, replaced, &stale_new);
-		if (!old_same || !new_same) {
+		old_changed = still_names(odir, ol.name, ol.len, victim, &stale_old);
+		new_changed = still_names(ndir, nl.name, nl.len, replaced, &stale_new);
+		err = old_changed < 0 ? old_changed : new_changed < 0 ? new_changed : 0;
+		if (!err && (old_changed || new_changed) && ++retries < CHANGE_RETRIES) {
 			mutex_unlock(&odir->mnt->lock);
 			vnode_put(stale_old);
 			vnode_put(stale_new);
@@ -1077,6 +1094,14 @@ again:
 			victim = replaced = NULL;
 			goto again; /* changed meanwhile: check what is there now */
 		}
+		if (!err && (old_changed || new_changed))
+			err = -EBUSY; /* still changing after CHANGE_RETRIES looks */
+		if (err) {
+			mutex_unlock(&odir->mnt->lock);
+			vnode_put(stale_old);
+			vnode_put(stale_new);
+			goto out;
+		}
 		err = odir->ops->rename(odir, ol.name, ol.len, ndir, nl.name, nl.len);
 		name_changed(odir, ol.name, ol.len, err, NULL);
 		name_changed(ndir, nl.name, nl.len, err, NULL);
@@ -1084,6 +1109,7 @@ again:
 			namecache_purge_dir(replaced); /* a directory replaced: as rmdir */
 		mutex_unlock(&odir->mnt->lock);
 	}
+out:
 	vnode_put(replaced);
 	vnode_put(victim);
 	vnode_put(odir);
