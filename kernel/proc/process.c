@@ -68,6 +68,14 @@ int proc_with_pid(uint32_t pid, void (*fn)(struct process *p, void *ctx), void *
 	return err;
 }
 
+void proc_with_parent(struct process *p, void (*fn)(struct process *parent, void *ctx), void *ctx)
+{
+	spin_lock(&proc_lock);
+	if (p->parent)
+		fn(p->parent, ctx);
+	spin_unlock(&proc_lock);
+}
+
 uint32_t proc_last_pid(void)
 {
 	return __atomic_load_n(&next_pid, __ATOMIC_RELAXED) - 1;
@@ -419,14 +427,14 @@ void proc_exit(int wait_status)
 	p->exit_status = wait_status;
 	p->state = PROC_ZOMBIE;
 	hang_up_orphaned(&groups, p->sid);
-	spin_unlock(&proc_lock);
-	if (p->pid == p->sid && session_exit_hook)
-		session_exit_hook(p);
 	wake_up_all(&init_proc->child_exit);
-	if (p->parent) {
+	if (p->parent) { /* under the lock: a parent that exits now is not freed yet */
 		signal_send(p->parent, SIGCHLD);
 		wake_up_all(&p->parent->child_exit);
 	}
+	spin_unlock(&proc_lock);
+	if (p->pid == p->sid && session_exit_hook)
+		session_exit_hook(p);
 	thread_exit(0);
 }
 

@@ -109,6 +109,11 @@ _Static_assert(sizeof(struct proc_rusage) == 144, "Linux's struct rusage");
 enum proc_rusage_who { PROC_RUSAGE_SELF, PROC_RUSAGE_CHILDREN, PROC_RUSAGE_BOTH };
 void proc_rusage(struct process *p, enum proc_rusage_who who, struct proc_rusage *ru);
 
+/* Runs fn on p's parent, if it has one, with the process lock held (so the
+ * parent cannot exit and be freed meanwhile); fn must not sleep or take
+ * the process lock. */
+void proc_with_parent(struct process *p, void (*fn)(struct process *parent, void *ctx), void *ctx);
+
 /* The pid handed out last (/proc/loadavg). */
 uint32_t proc_last_pid(void);
 

@@ -702,17 +702,21 @@ bad_frame:
 
 /* Tells p's parent about a stop or continue (SIGCHLD unless the parent
  * asked SA_NOCLDSTOP) and wakes a wait4 there. */
+static void notify_stop(struct process *parent, void *ctx)
+{
+	const struct signal_info *info = ctx;
+
+	if (!(signal_get_action(parent, SIGCHLD).flags & SA_NOCLDSTOP))
+		signal_send_info(parent, SIGCHLD, info);
+	wake_up_all(&parent->child_exit);
+}
+
 static void notify_parent_stop(struct process *p, int code, int status)
 {
-	struct process *parent = p->parent;
 	struct signal_info info = { .code = code, .pid = (int32_t)p->pid, .uid = p->cred.uid,
 				    .status = status };
 
-	if (!parent)
-		return;
-	if (!(signal_get_action(parent, SIGCHLD).flags & SA_NOCLDSTOP))
-		signal_send_info(parent, SIGCHLD, &info);
-	wake_up_all(&parent->child_exit);
+	proc_with_parent(p, notify_stop, &info);
 }
 
 static bool stop_over(void *arg)
