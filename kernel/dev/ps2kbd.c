@@ -53,13 +53,13 @@ static struct tty *console;       /* written once, before the IRQ is routed */
 
 /*
  * Waits until the status bits in mask read as want. Returns false on
- * timeout: the clock's deadline, or as many status reads as microseconds
- * (a read of an ISA port takes about one), in case the clock is not
- * running (its calibration failed).
+ * timeout: the clock's deadline, or, in case the clock is not running
+ * (its calibration failed), eight status reads per microsecond (a read of
+ * an ISA port takes about one; the margin is for faster ones).
  */
 static bool wait_status(uint8_t mask, uint8_t want, uint64_t timeout_ns)
 {
-	uint64_t deadline = time_since_boot_ns() + timeout_ns, reads = timeout_ns / 1000 + 1;
+	uint64_t deadline = time_since_boot_ns() + timeout_ns, reads = timeout_ns / 125 + 1;
 
 	while ((inb(I8042_STATUS) & mask) != want) {
 		if (time_since_boot_ns() > deadline || --reads == 0)
