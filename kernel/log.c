@@ -35,7 +35,7 @@ static const char colour_end[] = "\x1b[39m";	/* the default foreground */
  * The ring dmesg reads: every kernel line, each prefixed with its syslog
  * priority ("<3>" err, "<4>" warn, "<6>" info, "<7>" debug; raw kprintf
  * lines are "<6>"), as Linux's syslog() returns them. It is static, so it
- * holds the log from the first line on. ring_lock is only ever tried: a
+ * holds the log from the first line on. Writers only try ring_lock: a
  * fault or panic in the middle of a ring write still reaches the consoles.
  */
 #define KMSG_SIZE (64 * 1024)
@@ -51,21 +51,9 @@ static int console_level = 8;
 static int console_level_saved = 8; /* for CONSOLE_ON after CONSOLE_OFF */
 static const int level_priority[] = { 3, 4, 6, 7 };
 
-static bool ring_trylock(void)
-{
-	uint64_t flags = irq_save();
-
-	if (__atomic_exchange_n(&ring_lock.locked, 1, __ATOMIC_ACQUIRE)) {
-		irq_restore(flags);
-		return false;
-	}
-	ring_lock.saved_flags = flags;
-	return true;
-}
-
 static void ring_put(const char *s, size_t n)
 {
-	if (!ring_trylock())
+	if (!spin_trylock(&ring_lock))
 		return;
 	while (n) {
 		const char *nl = memchr(s, '\n', n);
@@ -92,17 +80,20 @@ static enum log_level level_of(const char *module)
 	return default_level;
 }
 
-/* ctx: NULL for the consoles and the ring, non-NULL for the ring only. */
+/* Output goes to the ring always, and to the consoles too if *ctx (a
+ * const bool: false for lines the console level keeps off them). */
+static const bool to_consoles = true, ring_only = false;
+
 static void console_sink(void *ctx, const char *s, size_t n)
 {
 	ring_put(s, n);
-	if (!ctx)
+	if (*(const bool *)ctx)
 		console_write(s, n);
 }
 
 void kvprintf(const char *fmt, va_list ap)
 {
-	kvformat(console_sink, NULL, fmt, ap);
+	kvformat(console_sink, (void *)&to_consoles, fmt, ap);
 }
 
 void kprintf(const char *fmt, ...)
@@ -128,25 +119,26 @@ void klog(enum log_level level, const char *module, const char *fmt, ...)
 {
 	uint64_t ns = time_since_boot_ns();
 	int prio = level_priority[level];
-	void *ring_only = prio < console_level ? NULL : (void *)1;
+	bool shown = prio < console_level;
+	void *where = (void *)(shown ? &to_consoles : &ring_only);
 	const char *colour;
 	va_list ap;
 
 	if (level > level_of(module))
 		return;
 	line_priority = prio;
-	colour = ring_only ? NULL : level_colours[level];
+	colour = shown ? level_colours[level] : NULL;
 	if (colour)
 		console_write_colour(colour, strlen(colour));
-	format_to(ring_only, "[%5lu.%06lu] %s: %s", (unsigned long)(ns / 1000000000),
+	format_to(where, "[%5lu.%06lu] %s: %s", (unsigned long)(ns / 1000000000),
 		(unsigned long)(ns / 1000 % 1000000), module,
 		level == LOG_ERR ? "error: " : level == LOG_WARN ? "warning: " : "");
 	va_start(ap, fmt);
-	kvformat(console_sink, ring_only, fmt, ap);
+	kvformat(console_sink, where, fmt, ap);
 	va_end(ap);
 	if (colour)
 		console_write_colour(colour_end, sizeof(colour_end) - 1);
-	console_sink(ring_only, "\n", 1);
+	console_sink(where, "\n", 1);
 	line_priority = 6;
 }
 

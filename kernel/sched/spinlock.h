@@ -47,6 +47,20 @@ static inline void spin_lock(struct spinlock *l)
 	l->saved_flags = flags;
 }
 
+/* spin_lock if the lock is free; false (interrupts as they were) if not.
+ * For code that must not wait, such as the kernel log in a fault. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+	uint64_t flags = irq_save();
+
+	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
+		irq_restore(flags);
+		return false;
+	}
+	l->saved_flags = flags;
+	return true;
+}
+
 static inline void spin_unlock(struct spinlock *l)
 {
 	uint64_t flags = l->saved_flags;
