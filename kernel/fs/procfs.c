@@ -119,14 +119,9 @@ static void render_stat(struct procfs_buf *b)
 	sched_cpu_totals(&user, &sys);
 	user /= 10000000;
 	sys /= 10000000;
-	for (int cpu = -1; cpu < 1; cpu++) {
-		if (cpu < 0)
-			procfs_printf(b, "cpu ");
-		else
-			procfs_printf(b, "cpu%d", cpu);
-		procfs_printf(b, " %lu 0 %lu %lu 0 0 0 0 0 0\n", (unsigned long)user,
-			      (unsigned long)sys, (unsigned long)idle);
-	}
+	for (int line = 0; line < 2; line++) /* all CPUs, then the only one: cpu0 */
+		procfs_printf(b, "%s %lu 0 %lu %lu 0 0 0 0 0 0\n", line ? "cpu0" : "cpu ",
+			      (unsigned long)user, (unsigned long)sys, (unsigned long)idle);
 	procfs_printf(b, "ctxt %lu\nbtime %ld\n", (unsigned long)sched_switch_count(),
 		      (long)(rtc_now().sec - (int64_t)(time_since_boot_ns() / 1000000000)));
 }

@@ -127,13 +127,20 @@ void sched_loadavg(uint64_t loads[3], unsigned *running, unsigned *threads)
 /* All threads' CPU time but the idle threads', for /proc/stat. */
 static uint64_t total_user_tsc, total_sys_tsc;
 
+/* Whether t's time now counts as system time: in a system call, or a
+ * kernel thread. */
+static bool in_system_time(const struct thread *t)
+{
+	return t->in_kernel || !t->proc;
+}
+
 /* Charges t's time since its mark to user or system time. Interrupts
  * off; t is the running thread. */
 static void charge(struct thread *t, uint64_t now)
 {
 	uint64_t ran = now - t->cpu_mark;
 
-	if (t->in_kernel || !t->proc) {
+	if (in_system_time(t)) {
 		t->sys_tsc += ran;
 		if (t != this_rq()->idle)
 			total_sys_tsc += ran;
@@ -171,7 +178,7 @@ void thread_cpu_time(const struct thread *t, uint64_t *user_ns, uint64_t *sys_ns
 	user = t->user_tsc;
 	sys = t->sys_tsc;
 	if (t == rq->current) { /* the part since the mark, not yet charged */
-		if (t->in_kernel || !t->proc)
+		if (in_system_time(t))
 			sys += rdtsc() - t->cpu_mark;
 		else
 			user += rdtsc() - t->cpu_mark;
