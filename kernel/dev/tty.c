@@ -210,21 +210,6 @@ static void query_member(struct process *p, void *ctx)
 	q->in_session |= p->sid == q->sid;
 }
 
-struct orphan_query {
-	uint32_t pgrp, sid;
-	bool orphaned;
-};
-
-static void query_orphan(struct process *p, void *ctx)
-{
-	struct orphan_query *q = ctx;
-	const struct process *parent = p->parent;
-
-	if (p->state == PROC_ALIVE && p->pgid == q->pgrp && parent && parent->pgid != q->pgrp &&
-	    parent->sid == q->sid)
-		q->orphaned = false;
-}
-
 /* Whether p ignores or blocks sig. */
 static bool signal_refused(const struct process *p, int sig)
 {
@@ -247,7 +232,6 @@ static bool signal_refused(const struct process *p, int sig)
 static int check_background(struct tty *tty, int sig)
 {
 	struct process *p = proc_current();
-	struct orphan_query q;
 	uint32_t pgrp;
 
 	if (!is_ctty(tty, p))
@@ -259,9 +243,7 @@ static int check_background(struct tty *tty, int sig)
 		return 0;
 	if (signal_refused(p, sig))
 		return sig == SIGTTIN ? -EIO : 0;
-	q = (struct orphan_query){ p->pgid, p->sid, true };
-	proc_for_each(query_orphan, &q);
-	if (q.orphaned)
+	if (proc_group_orphaned(p->pgid, p->sid))
 		return -EIO;
 	signal_group(tty, p->pgid, sig);
 	return -EINTR;

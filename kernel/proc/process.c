@@ -340,20 +340,27 @@ struct exit_groups {
 	int n; /* -1: too many, check them all */
 };
 
-static void note_group(struct exit_groups *g, const struct process *p, uint32_t pgid)
+/* Whether pgid is to be checked: noted, or too many were to keep count. */
+static bool noted(const struct exit_groups *g, uint32_t pgid)
 {
-	if (g->n < 0)
-		return;
 	for (int i = 0; i < g->n; i++)
 		if (g->pgid[i] == pgid)
-			return;
+			return true;
+	return g->n < 0;
+}
+
+static void note_group(struct exit_groups *g, uint32_t pgid)
+{
+	if (noted(g, pgid))
+		return;
 	if (g->n == EXIT_GROUPS_MAX)
 		g->n = -1;
 	else
 		g->pgid[g->n++] = pgid;
 }
 
-/* Called with proc_lock held, as the two below. */
+/* Whether no member of group pgid has a parent in another group of
+ * session sid. Called with proc_lock held, as the two below. */
 static bool group_orphaned(uint32_t pgid, uint32_t sid)
 {
 	struct process *q;
@@ -365,6 +372,16 @@ static bool group_orphaned(uint32_t pgid, uint32_t sid)
 	return true;
 }
 
+bool proc_group_orphaned(uint32_t pgid, uint32_t sid)
+{
+	bool orphaned;
+
+	spin_lock(&proc_lock);
+	orphaned = group_orphaned(pgid, sid);
+	spin_unlock(&proc_lock);
+	return orphaned;
+}
+
 static void hang_up_group(uint32_t pgid)
 {
 	struct process *q;
@@ -374,14 +391,6 @@ static void hang_up_group(uint32_t pgid)
 			signal_send(q, SIGHUP);
 			signal_send(q, SIGCONT);
 		}
-}
-
-static bool noted(const struct exit_groups *g, uint32_t pgid)
-{
-	for (int i = 0; i < g->n; i++)
-		if (g->pgid[i] == pgid)
-			return true;
-	return g->n < 0;
 }
 
 static void hang_up_orphaned(const struct exit_groups *g, uint32_t sid)
@@ -417,9 +426,9 @@ void proc_exit(int wait_status)
 
 	spin_lock(&proc_lock);
 	groups.n = 0;
-	note_group(&groups, p, p->pgid);
+	note_group(&groups, p->pgid);
 	list_for_each_entry_safe(c, tmp, &p->children, sibling) { /* orphans go to init */
-		note_group(&groups, p, c->pgid);
+		note_group(&groups, c->pgid);
 		list_remove(&c->sibling);
 		c->parent = init_proc;
 		list_push_back(&init_proc->children, &c->sibling);

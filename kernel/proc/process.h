@@ -114,6 +114,10 @@ void proc_rusage(struct process *p, enum proc_rusage_who who, struct proc_rusage
  * the process lock. */
 void proc_with_parent(struct process *p, void (*fn)(struct process *parent, void *ctx), void *ctx);
 
+/* Whether process group pgid of session sid is orphaned (POSIX: no member
+ * has a parent in another group of the same session). */
+bool proc_group_orphaned(uint32_t pgid, uint32_t sid);
+
 /* The pid handed out last (/proc/loadavg). */
 uint32_t proc_last_pid(void);
 
