@@ -649,7 +649,7 @@ static void check_access_umask(void)
 	unlink(f);
 }
 
-static long cpu_ns(clockid_t clock)
+static long clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
@@ -666,11 +666,11 @@ static long tv_us(struct timeval tv)
  * at most 5 s of real time if its CPU clock does not advance. */
 static void burn_user(long ms)
 {
-	long until = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) + ms * 1000000L;
-	long give_up = cpu_ns(CLOCK_MONOTONIC) + 5000000000L;
+	long until = clock_ns(CLOCK_PROCESS_CPUTIME_ID) + ms * 1000000L;
+	long give_up = clock_ns(CLOCK_MONOTONIC) + 5000000000L;
 	unsigned long x = 0;
 
-	while (cpu_ns(CLOCK_PROCESS_CPUTIME_ID) < until && cpu_ns(CLOCK_MONOTONIC) < give_up)
+	while (clock_ns(CLOCK_PROCESS_CPUTIME_ID) < until && clock_ns(CLOCK_MONOTONIC) < give_up)
 		for (int i = 0; i < 100000; i++)
 			__asm__ volatile("" : "+r"(x) : "r"((unsigned long)i)); /* not optimised away */
 }
@@ -687,9 +687,9 @@ static void check_cputime(void)
 	pid_t child;
 
 	area = "cpu time";
-	before = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+	before = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	nanosleep(&nap, NULL);
-	slept = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - before;
+	slept = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - before;
 	expect(slept >= 0 && slept < 50000000, "100 ms asleep use less than 50 ms of CPU");
 	expect_ok(getrusage(RUSAGE_SELF, &ru0), "getrusage SELF");
 	burn_user(150);
